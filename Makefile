@@ -1,0 +1,76 @@
+# ngx_rtk_module: build, run and test against Debian 12's own nginx.
+#
+#   make run     installs what is missing, builds, runs the gateway
+#   make test    installs what is missing, builds, runs every test
+
+SHELL         := /bin/bash
+BUILD         := $(CURDIR)/build
+NGX_SRC       := /usr/share/nginx/src
+NGX_BUILD     := $(BUILD)/nginx
+MODULE        := $(NGX_BUILD)/ngx_http_rtk_module.so
+EXTRA_CFLAGS  := -Wall -Wextra -Wno-unused-parameter -Werror
+# Debian's own hardening flags for nginx, as "nginx -V" shows them
+NGX_CC_OPT    ?= -g -O2 -fstack-protector-strong -Wformat \
+                 -Werror=format-security -fPIC -Wdate-time -D_FORTIFY_SOURCE=2
+NGX_LD_OPT    ?= -Wl,-z,relro -Wl,-z,now -fPIC
+
+DEPS          := nginx nginx-dev libyajl-dev libssl-dev gcc make \
+                 python3 openssl ca-certificates curl
+FUZZ_DEPS     := clang-14 libclang-rt-14-dev
+BENCH_DEPS    := wrk valgrind
+
+MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
+
+.PHONY: all deps module unit integration test run fuzz test-asan bench \
+        clean
+
+all: module
+
+# Installs only what is missing; a fresh machine may have no package
+# lists yet, so "apt-get update" runs before the first install.
+define apt_install
+	@missing=""; for p in $(1); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null \
+	        || exit 1; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEPS))
+
+module: deps $(MODULE)
+
+$(MODULE): $(MODULE_SRCS)
+	@mkdir -p $(BUILD)
+	rm -rf $(BUILD)/nginx-src && cp -a $(NGX_SRC) $(BUILD)/nginx-src
+	cd $(BUILD)/nginx-src && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt="$(NGX_CC_OPT) $(EXTRA_CFLAGS)" \
+	        --with-ld-opt="$(NGX_LD_OPT)" \
+	        --add-dynamic-module=$(CURDIR) --builddir=$(NGX_BUILD) \
+	        > $(BUILD)/configure.log 2>&1 \
+	    || { tail -n 20 $(BUILD)/configure.log; exit 1; }
+	$(MAKE) -s -f $(NGX_BUILD)/Makefile -C $(BUILD)/nginx-src modules
+
+unit: deps
+	$(MAKE) -s -C policy BUILD=$(BUILD)/policy all
+	$(MAKE) -s -C tools BUILD=$(BUILD)
+
+integration: module
+	python3 t/run.py
+
+# Every suite prints "name: N passed, N failed"; the last line sums them.
+test: deps module unit
+	@bash tools/run-tests.sh $(BUILD)
+
+run: module
+	@bash tools/run-gateway.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,99 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * Types shared by the gateway's nginx glue.  Policy logic lives in
+ * policy/; this side only moves requests, bytes and secrets around.
+ */
+
+
+#ifndef _NGX_HTTP_RTK_H_INCLUDED_
+#define _NGX_HTTP_RTK_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "rtk_common.h"
+#include "rtk_route.h"
+#include "rtk_body.h"
+#include "rtk_policy.h"
+
+
+#define NGX_HTTP_RTK_FINGERPRINT_LEN  16
+
+
+typedef struct {
+    ngx_str_t                  account;      /* empty: the default token */
+    ngx_str_t                  file;
+    ngx_str_t                  header;       /* "Bearer <token>", cleansed */
+    u_char                     fingerprint[NGX_HTTP_RTK_FINGERPRINT_LEN];
+} ngx_http_rtk_token_t;
+
+
+typedef struct {
+    ngx_open_file_t           *file;
+    ngx_str_t                  path;
+    ngx_uint_t                 seq;
+} ngx_http_rtk_audit_t;
+
+
+typedef struct {
+    ngx_flag_t                 gateway;
+    ngx_flag_t                 envelope;
+    ngx_http_complex_value_t  *identity;
+    rtk_policy_t              *policy;
+    ngx_str_t                  policy_file;
+    ngx_array_t               *tokens;       /* ngx_http_rtk_token_t */
+    ngx_http_rtk_audit_t      *audit;        /* NULL: "off" */
+    size_t                     body_max_size;
+    ngx_http_handler_pt        upstream_handler;
+} ngx_http_rtk_loc_conf_t;
+
+
+typedef struct {
+    ngx_int_t                  phase_status;
+
+    rtk_route_t                route;
+    rtk_body_t                 body;
+    rtk_decision_t             decision;
+    rtk_error_t                error;        /* code 0: none */
+
+    ngx_str_t                  caller;
+    ngx_http_rtk_token_t      *token;
+
+    ngx_chain_t               *envelope;     /* error body to send */
+
+    unsigned                   routed:1;
+    unsigned                   parsed:1;
+    unsigned                   decided:1;
+    unsigned                   forward:1;
+    unsigned                   forwarded:1;
+    unsigned                   decision_logged:1;
+    unsigned                   envelope_sent:1;
+} ngx_http_rtk_ctx_t;
+
+
+extern ngx_module_t  ngx_http_rtk_module;
+extern ngx_int_t     ngx_http_rtk_request_id_index;
+
+
+char *ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_rtk_token_t *ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf,
+    rtk_route_t *route);
+
+char *ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_rtk_audit_decision(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+
+ngx_int_t ngx_http_rtk_error_init(ngx_conf_t *cf);
+void ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_uint_t status, rtk_error_t *err);
+
+
+#endif /* _NGX_HTTP_RTK_H_INCLUDED_ */

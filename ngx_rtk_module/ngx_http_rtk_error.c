@@ -1,0 +1,288 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * Every error answered in a gateway location, whether the gateway or
+ * nginx itself raised it, leaves in Cloudflare's v4 envelope instead of
+ * an HTML page, and every answer carries the request id.
+ */
+
+
+#include "ngx_http_rtk.h"
+#include "rtk_json.h"
+
+
+static ngx_int_t ngx_http_rtk_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtk_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_rtk_envelope(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+static ngx_int_t ngx_http_rtk_response_id(ngx_http_request_t *r);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+ngx_int_t
+ngx_http_rtk_error_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_rtk_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_rtk_body_filter;
+
+    return NGX_OK;
+}
+
+
+/* the reason for a status: ours if we decided it, else a stable default */
+
+void
+ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_uint_t status, rtk_error_t *err)
+{
+    const char  *msg;
+
+    if (ctx != NULL && ctx->error.code != 0
+        && (ngx_uint_t) ctx->error.status == status)
+    {
+        *err = ctx->error;
+        return;
+    }
+
+    switch (status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+        (void) rtk_error_set(err, RTK_E_BAD_REQUEST, "bad request");
+        return;
+
+    case NGX_HTTP_UNAUTHORIZED:
+        msg = "authentication required";
+        break;
+
+    case NGX_HTTP_FORBIDDEN:
+        msg = "forbidden";
+        break;
+
+    case NGX_HTTP_NOT_FOUND:
+        msg = "no such route";
+        break;
+
+    case NGX_HTTP_NOT_ALLOWED:
+        msg = "method not allowed";
+        break;
+
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        msg = "request timed out";
+        break;
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        msg = "body is too large";
+        break;
+
+    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+        msg = "request target is too long";
+        break;
+
+    case NGX_HTTP_UNSUPPORTED_MEDIA_TYPE:
+        msg = "Content-Type must be application/json";
+        break;
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        msg = "too many requests";
+        break;
+
+    case NGX_HTTP_REQUEST_HEADER_TOO_LARGE:
+        (void) rtk_error_set(err, RTK_E_BAD_REQUEST,
+                             "request header is too large");
+        return;
+
+    case NGX_HTTP_INTERNAL_SERVER_ERROR:
+        (void) rtk_error_set(err, RTK_E_INTERNAL, "internal error");
+        return;
+
+    case NGX_HTTP_BAD_GATEWAY:
+        (void) rtk_error_set(err, RTK_E_UPSTREAM,
+                             "the Cloudflare API could not be reached");
+        return;
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        msg = "service unavailable";
+        break;
+
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        (void) rtk_error_set(err, RTK_E_UPSTREAM_TIMEOUT,
+                             "the Cloudflare API did not answer in time");
+        return;
+
+    default:
+        msg = status >= 500 ? "server error" : "request error";
+        break;
+    }
+
+    /* the stable default: the status followed by 01 */
+    (void) rtk_error_set(err, (int) status * 100 + 1, "%s", msg);
+}
+
+
+static ngx_int_t
+ngx_http_rtk_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t                status;
+    ngx_http_rtk_ctx_t       *ctx;
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    if (!rlcf->envelope || r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ngx_http_rtk_response_id(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* err_status is set only for responses nginx generates itself */
+
+    status = r->err_status;
+
+    if (status < NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+    }
+
+    ngx_http_rtk_error_code(r, ctx, status, &ctx->error);
+
+    if (ngx_http_rtk_envelope(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.content_type_len = sizeof("application/json") - 1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    r->headers_out.content_length_n = ngx_buf_size(ctx->envelope->buf);
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_rtk_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t         *cl;
+    ngx_http_rtk_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx == NULL || ctx->envelope == NULL || r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's own error page is consumed and replaced */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->envelope_sent || in == NULL) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    ctx->envelope_sent = 1;
+
+    return ngx_http_next_body_filter(r, ctx->envelope);
+}
+
+
+static ngx_int_t
+ngx_http_rtk_envelope(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
+{
+    size_t        len, mlen;
+    u_char       *p;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    mlen = ngx_strlen(ctx->error.message);
+
+    len = sizeof("{\"success\":false,\"errors\":[{\"code\":,\"message\":\"\"}],"
+                 "\"messages\":[],\"result\":null}") - 1
+          + NGX_INT_T_LEN
+          + rtk_json_escape_len((u_char *) ctx->error.message, mlen);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(b->last, "{\"success\":false,\"errors\":[{\"code\":%d,"
+                    "\"message\":\"", ctx->error.code);
+    p = rtk_json_escape(p, (u_char *) ctx->error.message, mlen);
+    p = ngx_cpymem(p, "\"}],\"messages\":[],\"result\":null}",
+                   sizeof("\"}],\"messages\":[],\"result\":null}") - 1);
+
+    b->last = p;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    ctx->envelope = cl;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtk_response_id(ngx_http_request_t *r)
+{
+    ngx_table_elt_t            *h;
+    ngx_http_variable_value_t  *vv;
+
+    vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
+
+    if (vv == NULL || vv->not_found) {
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Request-Id");
+    h->value.data = vv->data;
+    h->value.len = vv->len;
+
+    return NGX_OK;
+}

@@ -1,0 +1,1202 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * The gateway: routes, identifies, reads and validates the body, asks
+ * the policy, then hands a rebuilt request to the proxy module with the
+ * stored token.  Anything not allowed never reaches the upstream.
+ */
+
+
+#include <openssl/crypto.h>
+
+#include "ngx_http_rtk.h"
+
+
+#define NGX_HTTP_RTK_IDENTITY_MAX  1024
+
+
+static ngx_int_t ngx_http_rtk_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtk_preread(ngx_http_request_t *r,
+    ngx_http_rtk_loc_conf_t *rlcf, ngx_http_rtk_ctx_t *ctx);
+static ngx_int_t ngx_http_rtk_check_content_type(ngx_http_request_t *r);
+static void ngx_http_rtk_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtk_decide(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+static ngx_int_t ngx_http_rtk_body_collect(ngx_http_request_t *r,
+    size_t max, u_char **data, size_t *len);
+static ngx_int_t ngx_http_rtk_rewrite(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r);
+static ngx_table_elt_t *ngx_http_rtk_push_header(ngx_list_t *headers,
+    ngx_str_t *key, ngx_str_t *lowcase, ngx_str_t *value);
+static ngx_uint_t ngx_http_rtk_stripped_header(ngx_table_elt_t *h);
+static ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
+static void ngx_http_rtk_cleanse_request(void *data);
+static ngx_int_t ngx_http_rtk_log_handler(ngx_http_request_t *r);
+static void *ngx_http_rtk_alloc(void *pool, size_t size);
+
+static ngx_int_t ngx_http_rtk_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_rtk_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_rtk_init(ngx_conf_t *cf);
+static void *ngx_http_rtk_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_rtk_policy_cleanup(void *data);
+
+
+static ngx_command_t  ngx_http_rtk_commands[] = {
+
+    { ngx_string("rtk_gateway"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtk_loc_conf_t, gateway),
+      NULL },
+
+    { ngx_string("rtk_identity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtk_loc_conf_t, identity),
+      NULL },
+
+    { ngx_string("rtk_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtk_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtk_token_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_rtk_token_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtk_body_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtk_loc_conf_t, body_max_size),
+      NULL },
+
+    { ngx_string("rtk_audit_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtk_audit_log,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtk_error_envelope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtk_loc_conf_t, envelope),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_rtk_module_ctx = {
+    ngx_http_rtk_add_variables,            /* preconfiguration */
+    ngx_http_rtk_init,                     /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_rtk_create_loc_conf,          /* create location configuration */
+    ngx_http_rtk_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_rtk_module = {
+    NGX_MODULE_V1,
+    &ngx_http_rtk_module_ctx,              /* module context */
+    ngx_http_rtk_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+#define NGX_HTTP_RTK_VAR_CALLER       0
+#define NGX_HTTP_RTK_VAR_ACCOUNT      1
+#define NGX_HTTP_RTK_VAR_APP          2
+#define NGX_HTTP_RTK_VAR_WEBHOOK      3
+#define NGX_HTTP_RTK_VAR_DECISION     4
+#define NGX_HTTP_RTK_VAR_CODE         5
+#define NGX_HTTP_RTK_VAR_FINGERPRINT  6
+
+
+static ngx_http_variable_t  ngx_http_rtk_vars[] = {
+
+    { ngx_string("rtk_caller"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_CALLER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_account"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_ACCOUNT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_app"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_APP, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_webhook"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_WEBHOOK, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_decision"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_DECISION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_code"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_CODE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_token_fingerprint"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_FINGERPRINT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_rtk_authorization = ngx_string("Authorization");
+static ngx_str_t  ngx_http_rtk_authorization_lc = ngx_string("authorization");
+static ngx_str_t  ngx_http_rtk_content_type = ngx_string("Content-Type");
+static ngx_str_t  ngx_http_rtk_content_type_lc = ngx_string("content-type");
+static ngx_str_t  ngx_http_rtk_json = ngx_string("application/json");
+static ngx_str_t  ngx_http_rtk_request_id = ngx_string("X-Request-Id");
+static ngx_str_t  ngx_http_rtk_request_id_lc = ngx_string("x-request-id");
+static ngx_str_t  ngx_http_rtk_request_id_var = ngx_string("request_id");
+
+ngx_int_t  ngx_http_rtk_request_id_index;
+
+
+static ngx_int_t
+ngx_http_rtk_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_rtk_ctx_t       *ctx;
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    if (!rlcf->gateway || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx) {
+        return ctx->phase_status;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->phase_status = NGX_DONE;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+
+    rc = ngx_http_rtk_preread(r, rlcf, ctx);
+
+    if (rc != NGX_OK) {
+        ctx->phase_status = rc;
+        return rc;
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_rtk_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        ctx->phase_status = rc;
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+/* every check that needs no body, so that bad requests cost nothing */
+
+static ngx_int_t
+ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
+    ngx_http_rtk_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    if (rtk_route_parse(&ctx->route, r->unparsed_uri.data,
+                        r->unparsed_uri.len, &ctx->error)
+        != RTK_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "rtk: %s", ctx->error.message);
+        return ctx->error.status;
+    }
+
+    ctx->routed = 1;
+
+    if (r->method != NGX_HTTP_PATCH) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "PATCH");
+
+        (void) rtk_error_set(&ctx->error, RTK_E_METHOD,
+                             "method %.*s is not allowed, use PATCH",
+                             (int) ngx_min(r->method_name.len, 16),
+                             r->method_name.data);
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_http_complex_value(r, rlcf->identity, &ctx->caller) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->caller.len == 0) {
+        (void) rtk_error_set(&ctx->error, RTK_E_IDENTITY_MISSING,
+                             "caller identity is missing");
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ctx->caller.len > NGX_HTTP_RTK_IDENTITY_MAX) {
+        ctx->caller.len = NGX_HTTP_RTK_IDENTITY_MAX;
+        (void) rtk_error_set(&ctx->error, RTK_E_IDENTITY_MISSING,
+                             "caller identity is too long");
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_rtk_check_content_type(r) != NGX_OK) {
+        (void) rtk_error_set(&ctx->error, RTK_E_CONTENT_TYPE,
+                             "Content-Type must be application/json");
+        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+
+    if (r->headers_in.content_length_n > (off_t) rlcf->body_max_size) {
+        (void) rtk_error_set(&ctx->error, RTK_E_BODY_TOO_LARGE,
+                             "body is larger than %zu bytes",
+                             rlcf->body_max_size);
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    ctx->token = ngx_http_rtk_token_find(rlcf, &ctx->route);
+
+    if (ctx->token == NULL) {
+        (void) rtk_error_set(&ctx->error, RTK_E_DENY_NO_TOKEN,
+                             "no token is configured for account %s",
+                             ctx->route.account);
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "application/json", optionally with "charset=utf-8", and only once */
+
+static ngx_int_t
+ngx_http_rtk_check_content_type(ngx_http_request_t *r)
+{
+    u_char           *p, *last;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("content-type") - 1
+            && ngx_strcasecmp(h[i].key.data, (u_char *) "content-type") == 0)
+        {
+            n++;
+        }
+    }
+
+    if (n != 1 || r->headers_in.content_type == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = r->headers_in.content_type->value.data;
+    last = p + r->headers_in.content_type->value.len;
+
+    if (last - p < (ssize_t) ngx_http_rtk_json.len
+        || ngx_strncasecmp(p, ngx_http_rtk_json.data, ngx_http_rtk_json.len)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p += ngx_http_rtk_json.len;
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    if (p == last) {
+        return NGX_OK;
+    }
+
+    if (*p++ != ';') {
+        return NGX_DECLINED;
+    }
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    if (last - p == sizeof("charset=utf-8") - 1
+        && ngx_strncasecmp(p, (u_char *) "charset=utf-8",
+                           sizeof("charset=utf-8") - 1)
+           == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (last - p == sizeof("charset=\"utf-8\"") - 1
+        && ngx_strncasecmp(p, (u_char *) "charset=\"utf-8\"",
+                           sizeof("charset=\"utf-8\"") - 1)
+           == 0)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_rtk_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_rtk_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    ctx->phase_status = ngx_http_rtk_decide(r, ctx);
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+static ngx_int_t
+ngx_http_rtk_decide(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
+{
+    u_char                   *data;
+    size_t                    len;
+    ngx_int_t                 rc;
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    rc = ngx_http_rtk_body_collect(r, rlcf->body_max_size, &data, &len);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            (void) rtk_error_set(&ctx->error, RTK_E_BODY_TOO_LARGE,
+                                 "body is larger than %zu bytes",
+                                 rlcf->body_max_size);
+        }
+
+        return rc;
+    }
+
+    if (rtk_body_parse(&ctx->body, data, len, ngx_http_rtk_alloc, r->pool,
+                       &ctx->error)
+        != RTK_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "rtk: rejected body: %s", ctx->error.message);
+        return ctx->error.status;
+    }
+
+    ctx->parsed = 1;
+
+    rtk_policy_eval(rlcf->policy, ctx->caller.data, ctx->caller.len,
+                    &ctx->route, &ctx->body, &ctx->decision);
+
+    ctx->decided = 1;
+
+    if (ctx->decision.decision == RTK_DECISION_DENY) {
+        ctx->error = ctx->decision.reason;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "rtk: denied by %s: %s", ctx->decision.rule,
+                      ctx->error.message);
+        return ctx->error.status;
+    }
+
+    rc = ngx_http_rtk_rewrite(r, ctx);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the decision record must exist before any byte goes upstream */
+
+    ctx->forward = 1;
+
+    if (ngx_http_rtk_audit_decision(r, ctx) != NGX_OK) {
+        ctx->forward = 0;
+        (void) rtk_error_set(&ctx->error, RTK_E_AUDIT_UNAVAILABLE,
+                             "the audit log cannot be written");
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* the body in one piece, wherever nginx kept it */
+
+static ngx_int_t
+ngx_http_rtk_body_collect(ngx_http_request_t *r, size_t max, u_char **data,
+    size_t *len)
+{
+    off_t         size, total;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    *data = (u_char *) "";
+    *len = 0;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    total = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        total += ngx_buf_size(cl->buf);
+    }
+
+    if (total > (off_t) max) {
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+        *data = cl->buf->pos;
+        *len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) total + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *data = p;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (b->in_file) {
+            size = b->file_last - b->file_pos;
+
+            n = ngx_read_file(b->file, p, (size_t) size, b->file_pos);
+
+            if (n != size) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "rtk: short read of the request body "
+                              "temp file");
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += n;
+        }
+    }
+
+    *len = p - *data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request the proxy module will send: the canonical body, the path
+ * rebuilt from validated ids, and headers without client credentials.
+ */
+
+static ngx_int_t
+ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
+{
+    u_char       *out, *path;
+    size_t        len;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (rtk_body_serialize(&ctx->body, ngx_http_rtk_alloc, r->pool, &out,
+                           &len)
+        != RTK_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->start = out;
+    b->pos = out;
+    b->last = out + len;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    r->request_body->bufs = cl;
+    r->headers_in.content_length_n = len;
+    r->headers_in.chunked = 0;
+
+    path = ngx_pnalloc(r->pool, RTK_ROUTE_PATH_MAX);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->uri.data = path;
+    r->uri.len = rtk_route_path(&ctx->route, path);
+    ngx_str_null(&r->args);
+
+    /* otherwise proxy_pass without a URI sends the client's bytes */
+    r->valid_unparsed_uri = 0;
+    r->quoted_uri = 0;
+
+    return ngx_http_rtk_rewrite_headers(r);
+}
+
+
+static ngx_int_t
+ngx_http_rtk_rewrite_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t                  i;
+    ngx_list_t                  old, *headers;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h, *ct, *nh;
+    ngx_http_variable_value_t  *vv;
+
+    /* a fresh list: the old one is walked from a copy of its head */
+
+    old = r->headers_in.headers;
+    headers = &r->headers_in.headers;
+
+    if (ngx_list_init(headers, r->pool, 16, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &old.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || ngx_http_rtk_stripped_header(&h[i])) {
+            continue;
+        }
+
+        nh = ngx_list_push(headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    ct = ngx_http_rtk_push_header(headers, &ngx_http_rtk_content_type,
+                                  &ngx_http_rtk_content_type_lc,
+                                  &ngx_http_rtk_json);
+    if (ct == NULL) {
+        return NGX_ERROR;
+    }
+
+    vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
+
+    if (vv != NULL && !vv->not_found) {
+        nh = ngx_http_rtk_push_header(headers, &ngx_http_rtk_request_id,
+                                      &ngx_http_rtk_request_id_lc, NULL);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        nh->value.data = vv->data;
+        nh->value.len = vv->len;
+    }
+
+    r->headers_in.content_type = ct;
+    r->headers_in.authorization = NULL;
+    r->headers_in.cookies.nelts = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_rtk_push_header(ngx_list_t *headers, ngx_str_t *key,
+    ngx_str_t *lowcase, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->key = *key;
+    h->lowcase_key = lowcase->data;
+    h->hash = ngx_hash_key(lowcase->data, lowcase->len);
+
+    if (value) {
+        h->value = *value;
+    }
+
+    return h;
+}
+
+
+/* credentials and anything we set ourselves never pass from the client */
+
+static ngx_uint_t
+ngx_http_rtk_stripped_header(ngx_table_elt_t *h)
+{
+    static ngx_str_t  names[] = {
+        ngx_string("authorization"),
+        ngx_string("proxy-authorization"),
+        ngx_string("cookie"),
+        ngx_string("content-type"),
+        ngx_string("x-request-id"),
+        ngx_null_string
+    };
+
+    ngx_str_t  *name;
+
+    if (h->key.len >= sizeof("x-auth-") - 1
+        && ngx_strncasecmp(h->key.data, (u_char *) "x-auth-",
+                           sizeof("x-auth-") - 1)
+           == 0)
+    {
+        return 1;
+    }
+
+    for (name = names; name->len; name++) {
+        if (h->key.len == name->len
+            && ngx_strncasecmp(h->key.data, name->data, name->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Runs the proxy module's handler with the token in an Authorization
+ * header that exists only for the duration of that call: the proxy
+ * builds the upstream request synchronously, since the body is read.
+ * Debug logging is masked meanwhile, as the proxy logs every header.
+ */
+
+static ngx_int_t
+ngx_http_rtk_content_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_uint_t                level;
+    ngx_list_part_t          *last;
+    ngx_table_elt_t          *h;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_rtk_ctx_t       *ctx;
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx == NULL || !ctx->forward || r != r->main) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "rtk: content phase reached without a decision");
+
+        if (ctx != NULL) {
+            (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
+                                 "the request was not decided");
+        }
+
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_http_rtk_push_header(&r->headers_in.headers,
+                                 &ngx_http_rtk_authorization,
+                                 &ngx_http_rtk_authorization_lc,
+                                 &ctx->token->header);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_in.authorization = h;
+
+    level = r->connection->log->log_level;
+    r->connection->log->log_level &= ~NGX_LOG_DEBUG_ALL;
+
+    rc = rlcf->upstream_handler(r);
+
+    r->connection->log->log_level = level;
+
+    last = r->headers_in.headers.last;
+
+    if (last->nelts > 0
+        && (ngx_table_elt_t *) last->elts + last->nelts - 1 == h)
+    {
+        last->nelts--;
+
+    } else {
+        h->hash = 0;
+    }
+
+    ngx_str_null(&h->value);
+    r->headers_in.authorization = NULL;
+
+    ctx->forwarded = 1;
+
+    if (r->upstream && r->upstream->request_bufs) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            ngx_http_rtk_cleanse_request(r);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_rtk_cleanse_request;
+        cln->data = r;
+    }
+
+    return rc;
+}
+
+
+/* the upstream request header buffer holds the token: wipe it */
+
+static void
+ngx_http_rtk_cleanse_request(void *data)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->upstream == NULL) {
+        return;
+    }
+
+    for (cl = r->upstream->request_bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->start && b->temporary) {
+            OPENSSL_cleanse(b->start, b->end - b->start);
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_rtk_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_rtk_ctx_t       *ctx;
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    if (!rlcf->gateway || r != r->main || rlcf->audit == NULL) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx == NULL) {
+        /* refused before the gateway ran, e.g. by auth_basic */
+
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+
+        if (rtk_route_parse(&ctx->route, r->unparsed_uri.data,
+                            r->unparsed_uri.len, &ctx->error)
+            == RTK_OK)
+        {
+            ctx->routed = 1;
+        }
+
+        ctx->error.code = 0;
+    }
+
+    if (!ctx->decision_logged) {
+        (void) ngx_http_rtk_audit_decision(r, ctx);
+    }
+
+    if (ctx->forwarded) {
+        (void) ngx_http_rtk_audit_outcome(r, ctx);
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_rtk_alloc(void *pool, size_t size)
+{
+    return ngx_palloc(pool, size);
+}
+
+
+static ngx_int_t
+ngx_http_rtk_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_rtk_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char              *p;
+    ngx_http_rtk_ctx_t  *ctx;
+
+    static const char  *decisions[] = { "allow", "deny", "would_deny" };
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    switch (data) {
+
+    case NGX_HTTP_RTK_VAR_CALLER:
+        v->data = ctx->caller.data;
+        v->len = ctx->caller.len;
+        break;
+
+    case NGX_HTTP_RTK_VAR_ACCOUNT:
+    case NGX_HTTP_RTK_VAR_APP:
+    case NGX_HTTP_RTK_VAR_WEBHOOK:
+
+        if (!ctx->routed) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = (u_char *) (data == NGX_HTTP_RTK_VAR_ACCOUNT ? ctx->route.account
+                        : data == NGX_HTTP_RTK_VAR_APP ? ctx->route.app
+                        : ctx->route.webhook);
+        v->data = p;
+        v->len = ngx_strlen(p);
+        break;
+
+    case NGX_HTTP_RTK_VAR_DECISION:
+
+        if (ctx->error.code != 0 || !ctx->decided) {
+            ngx_str_set(v, "deny");
+
+        } else {
+            p = (u_char *) decisions[ctx->decision.decision];
+            v->data = p;
+            v->len = ngx_strlen(p);
+        }
+
+        break;
+
+    case NGX_HTTP_RTK_VAR_CODE:
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->data = p;
+        v->len = ngx_sprintf(p, "%d", ctx->error.code) - p;
+        break;
+
+    default: /* NGX_HTTP_RTK_VAR_FINGERPRINT */
+
+        if (ctx->token == NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        v->data = ctx->token->fingerprint;
+        v->len = NGX_HTTP_RTK_FINGERPRINT_LEN;
+        break;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtk_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * PRECONTENT, not ACCESS: every access module (auth_basic,
+     * auth_request, allow/deny) has run and set the identity, and
+     * "satisfy any" cannot skip the gateway.
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rtk_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rtk_log_handler;
+
+    ngx_http_rtk_request_id_index = ngx_http_get_variable_index(cf,
+                                                &ngx_http_rtk_request_id_var);
+    if (ngx_http_rtk_request_id_index == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_rtk_error_init(cf);
+}
+
+
+static void *
+ngx_http_rtk_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_rtk_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtk_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->policy = NULL;
+     *     conf->policy_file = { 0, NULL };
+     *     conf->upstream_handler = NULL;
+     */
+
+    conf->gateway = NGX_CONF_UNSET;
+    conf->envelope = NGX_CONF_UNSET;
+    conf->identity = NGX_CONF_UNSET_PTR;
+    conf->tokens = NGX_CONF_UNSET_PTR;
+    conf->audit = NGX_CONF_UNSET_PTR;
+    conf->body_max_size = NGX_CONF_UNSET_SIZE;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_rtk_loc_conf_t *prev = parent;
+    ngx_http_rtk_loc_conf_t *conf = child;
+
+    const char                *missing;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    /* like proxy_pass, the gateway is not inherited by nested locations */
+    if (conf->gateway == NGX_CONF_UNSET) {
+        conf->gateway = 0;
+    }
+
+    ngx_conf_merge_value(conf->envelope, prev->envelope, 0);
+    ngx_conf_merge_ptr_value(conf->identity, prev->identity, NULL);
+    ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
+    ngx_conf_merge_ptr_value(conf->audit, prev->audit, NGX_CONF_UNSET_PTR);
+    ngx_conf_merge_size_value(conf->body_max_size, prev->body_max_size,
+                              64 * 1024);
+
+    if (conf->policy == NULL) {
+        conf->policy = prev->policy;
+        conf->policy_file = prev->policy_file;
+    }
+
+    if (!conf->gateway) {
+        return NGX_CONF_OK;
+    }
+
+    conf->envelope = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    missing = NULL;
+
+    if (conf->identity == NULL) {
+        missing = "rtk_identity";
+
+    } else if (conf->policy == NULL) {
+        missing = "rtk_policy";
+
+    } else if (conf->tokens == NULL) {
+        missing = "rtk_token_file";
+
+    } else if (conf->audit == NGX_CONF_UNSET_PTR) {
+        missing = "rtk_audit_log (a file, or \"off\")";
+
+    } else if (clcf->handler == NULL) {
+        missing = "proxy_pass";
+    }
+
+    if (missing) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rtk_gateway\" in location \"%V\" needs %s",
+                           &clcf->name, missing);
+        return NGX_CONF_ERROR;
+    }
+
+    if (clcf->handler != ngx_http_rtk_content_handler) {
+        conf->upstream_handler = clcf->handler;
+        clcf->handler = ngx_http_rtk_content_handler;
+    }
+
+    /* nginx then refuses larger bodies, chunked ones too, while reading */
+    if (clcf->client_max_body_size == 0
+        || clcf->client_max_body_size > (off_t) conf->body_max_size)
+    {
+        clcf->client_max_body_size = conf->body_max_size;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtk_loc_conf_t *rlcf = conf;
+
+    ngx_str_t           *value, file;
+    rtk_error_t          err;
+    rtk_policy_t        *policy;
+    ngx_pool_cleanup_t  *cln;
+
+    if (rlcf->policy != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&err, sizeof(rtk_error_t));
+
+    policy = rtk_policy_load((char *) file.data, &err);
+
+    if (policy == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid policy: %s",
+                           err.message);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_rtk_policy_cleanup;
+    cln->data = policy;
+
+    rlcf->policy = policy;
+    rlcf->policy_file = file;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_rtk_policy_cleanup(void *data)
+{
+    rtk_policy_free(data);
+}

@@ -1,0 +1,26 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * JSON string escaping for records built by hand (audit lines, errors):
+ * quotes, backslashes and control characters are escaped, and bytes that
+ * are not valid UTF-8 become U+FFFD, so no input can end a line or a field.
+ */
+
+
+#ifndef _RTK_JSON_H_INCLUDED_
+#define _RTK_JSON_H_INCLUDED_
+
+
+#include "rtk_common.h"
+
+
+/* the escaped length of src, without the enclosing quotes */
+size_t rtk_json_escape_len(const unsigned char *src, size_t len);
+
+/* writes the escaped form of src; returns the end of what was written */
+unsigned char *rtk_json_escape(unsigned char *dst, const unsigned char *src,
+    size_t len);
+
+
+#endif /* _RTK_JSON_H_INCLUDED_ */
