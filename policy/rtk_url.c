@@ -1,0 +1,1010 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * Webhook destination URLs are checked here before Cloudflare calls
+ * them, so the grammar is a strict subset of RFC 3986: anything that a
+ * resolver, a browser or a receiving server could read in more than one
+ * way (userinfo, percent-encoding, dot segments, odd IP forms) is
+ * refused instead of being normalized.
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rtk_url.h"
+
+
+#define RTK_URL_LABEL_MAX          63
+#define RTK_URL_PORT_MAX        65535
+
+
+/* what a URL and a pattern have in common, before copying out */
+typedef struct {
+    unsigned                 https:1;
+    unsigned                 wildcard:1;
+    unsigned                 host_type:2;
+    char                    *host;          /* RTK_HOST_MAX + 1 bytes */
+    size_t                   host_len;
+    unsigned                 port;
+    const unsigned char     *path;          /* NULL if absent */
+    size_t                   path_len;
+    const unsigned char     *query;         /* NULL if absent */
+    size_t                   query_len;
+} rtk_url_parts_t;
+
+
+static const char *rtk_url_split(rtk_url_parts_t *parts,
+    const unsigned char *s, size_t len, int pattern);
+static const char *rtk_url_bytes(const unsigned char *s, size_t len);
+static const char *rtk_url_scheme(rtk_url_parts_t *parts,
+    const unsigned char **pp, const unsigned char *end);
+static const char *rtk_url_authority(rtk_url_parts_t *parts,
+    const unsigned char *p, const unsigned char *last, int pattern);
+static const char *rtk_url_host_name(rtk_url_parts_t *parts,
+    const unsigned char *p, const unsigned char *last);
+static int rtk_url_ipv4_attempt(const unsigned char *p,
+    const unsigned char *last);
+static int rtk_url_ipv4_canonical(const unsigned char *p,
+    const unsigned char *last);
+static const char *rtk_url_ipv6(rtk_url_parts_t *parts,
+    const unsigned char *p, const unsigned char *last);
+static int rtk_url_ipv6_embeds_ipv4(const unsigned *w);
+static size_t rtk_url_ipv6_format(char *out, const unsigned *w);
+static const char *rtk_url_port(rtk_url_parts_t *parts,
+    const unsigned char *p, const unsigned char *last);
+static const char *rtk_url_path(const unsigned char *p,
+    const unsigned char *last);
+static const char *rtk_url_query(const unsigned char *p,
+    const unsigned char *last);
+static size_t rtk_url_canonical_len(const rtk_url_parts_t *parts);
+static int rtk_url_alnum(unsigned c);
+static int rtk_url_hex(unsigned c);
+static int rtk_url_pchar(unsigned c);
+
+
+static const unsigned char  rtk_url_root[] = "/";
+
+
+int
+rtk_url_parse(rtk_url_t *url, const unsigned char *s, size_t len,
+    rtk_error_t *err)
+{
+    const char       *reason;
+    rtk_url_parts_t   parts;
+
+    memset(url, 0, sizeof(rtk_url_t));
+    memset(&parts, 0, sizeof(rtk_url_parts_t));
+
+    parts.host = url->host;
+
+    reason = rtk_url_split(&parts, s, len, 0);
+
+    if (reason == NULL && rtk_url_canonical_len(&parts) > RTK_URL_MAX) {
+        reason = "url is too long";
+    }
+
+    if (reason != NULL) {
+        memset(url, 0, sizeof(rtk_url_t));
+        return rtk_error_set(err, RTK_E_URL_INVALID, "url: %s", reason);
+    }
+
+    url->https = parts.https;
+    url->host_type = parts.host_type;
+    url->host_len = parts.host_len;
+    url->port = parts.port;
+
+    if (parts.path != NULL) {
+        url->path = parts.path;
+        url->path_len = parts.path_len;
+
+    } else {
+        url->path = rtk_url_root;
+        url->path_len = 1;
+    }
+
+    url->query = parts.query;
+    url->query_len = parts.query_len;
+
+    return RTK_OK;
+}
+
+
+int
+rtk_url_pattern_parse(rtk_url_pattern_t *pat, const unsigned char *s,
+    size_t len, char *errbuf, size_t errlen)
+{
+    size_t            n;
+    const char       *reason;
+    rtk_url_parts_t   parts;
+
+    memset(pat, 0, sizeof(rtk_url_pattern_t));
+    memset(&parts, 0, sizeof(rtk_url_parts_t));
+
+    parts.host = pat->host;
+
+    reason = rtk_url_split(&parts, s, len, 1);
+
+    if (reason != NULL) {
+        memset(pat, 0, sizeof(rtk_url_pattern_t));
+
+        if (errbuf != NULL && errlen > 0) {
+            (void) snprintf(errbuf, errlen, "%s", reason);
+        }
+
+        return RTK_ERROR;
+    }
+
+    pat->https = parts.https;
+    pat->wildcard = parts.wildcard;
+    pat->host_type = parts.host_type;
+    pat->host_len = parts.host_len;
+    pat->port = parts.port;
+
+    if (parts.path == NULL) {
+        pat->path[0] = '/';
+        pat->path_len = 1;
+
+    } else {
+        n = parts.path_len;
+
+        /* "/hooks/" and "/hooks" are the same prefix */
+        if (n > 1 && parts.path[n - 1] == '/') {
+            n--;
+        }
+
+        memcpy(pat->path, parts.path, n);
+        pat->path_len = n;
+    }
+
+    pat->path[pat->path_len] = '\0';
+
+    return RTK_OK;
+}
+
+
+int
+rtk_url_match(const rtk_url_pattern_t *pat, const rtk_url_t *url)
+{
+    size_t  off;
+
+    if (pat->https != url->https || pat->port != url->port) {
+        return 0;
+    }
+
+    if (url->host_type != RTK_URL_HOST_NAME) {
+
+        /* an IP address is allowed only when named exactly */
+        if (pat->wildcard || pat->host_type != url->host_type
+            || pat->host_len != url->host_len
+            || memcmp(pat->host, url->host, url->host_len) != 0)
+        {
+            return 0;
+        }
+
+    } else if (pat->host_type != RTK_URL_HOST_NAME) {
+        return 0;
+
+    } else if (pat->wildcard) {
+
+        /* at least one label, then a dot on the label boundary */
+        if (url->host_len < pat->host_len + 2) {
+            return 0;
+        }
+
+        off = url->host_len - pat->host_len;
+
+        if (url->host[off - 1] != '.'
+            || memcmp(url->host + off, pat->host, pat->host_len) != 0)
+        {
+            return 0;
+        }
+
+    } else if (pat->host_len != url->host_len
+               || memcmp(pat->host, url->host, url->host_len) != 0)
+    {
+        return 0;
+    }
+
+    if (pat->path_len == 1) {
+        return 1;
+    }
+
+    if (url->path_len < pat->path_len
+        || memcmp(url->path, pat->path, pat->path_len) != 0)
+    {
+        return 0;
+    }
+
+    /* the prefix must end on a segment boundary */
+    if (url->path_len != pat->path_len && url->path[pat->path_len] != '/') {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* returns NULL on success, else a short reason */
+
+static const char *
+rtk_url_split(rtk_url_parts_t *parts, const unsigned char *s, size_t len,
+    int pattern)
+{
+    const char           *reason;
+    const unsigned char  *p, *q, *end, *last;
+
+    if (s == NULL || len == 0) {
+        return "empty";
+    }
+
+    if (len > RTK_URL_MAX) {
+        return "url is too long";
+    }
+
+    reason = rtk_url_bytes(s, len);
+    if (reason != NULL) {
+        return reason;
+    }
+
+    p = s;
+    end = s + len;
+
+    reason = rtk_url_scheme(parts, &p, end);
+    if (reason != NULL) {
+        return reason;
+    }
+
+    /*
+     * Any '@' before the first '/' is refused, even past a '?' or '#'
+     * that ends the authority by the RFC: "a.com#@b.com" reads as
+     * userinfo to lax parsers.
+     */
+
+    for (q = p; q < end && *q != '/'; q++) {
+        if (*q == '@') {
+            return "userinfo is not allowed";
+        }
+    }
+
+    for (last = p; last < end; last++) {
+        if (*last == '/' || *last == '?' || *last == '#') {
+            break;
+        }
+    }
+
+    reason = rtk_url_authority(parts, p, last, pattern);
+    if (reason != NULL) {
+        return reason;
+    }
+
+    p = last;
+
+    if (p < end && *p == '/') {
+        for (last = p; last < end; last++) {
+            if (*last == '?' || *last == '#') {
+                break;
+            }
+        }
+
+        reason = rtk_url_path(p, last);
+        if (reason != NULL) {
+            return reason;
+        }
+
+        parts->path = p;
+        parts->path_len = last - p;
+        p = last;
+    }
+
+    if (p < end && *p == '?') {
+        if (pattern) {
+            return "query is not allowed";
+        }
+
+        p++;
+
+        for (last = p; last < end; last++) {
+            if (*last == '#') {
+                break;
+            }
+        }
+
+        reason = rtk_url_query(p, last);
+        if (reason != NULL) {
+            return reason;
+        }
+
+        parts->query = p;
+        parts->query_len = last - p;
+        p = last;
+    }
+
+    if (p < end) {
+        /* only '#' can stop the scans above */
+        return "fragment is not allowed";
+    }
+
+    return NULL;
+}
+
+
+static const char *
+rtk_url_bytes(const unsigned char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+
+        if (s[i] >= 0x80) {
+            return "non-ASCII character";
+        }
+
+        if (s[i] < 0x21 || s[i] == 0x7f) {
+            return "whitespace or control character";
+        }
+
+        if (s[i] == '\\') {
+            return "backslash is not allowed";
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *
+rtk_url_scheme(rtk_url_parts_t *parts, const unsigned char **pp,
+    const unsigned char *end)
+{
+    size_t                n;
+    const unsigned char  *p;
+
+    p = *pp;
+
+    for (n = 0; p + n < end && n < sizeof("https") - 1; n++) {
+        if ((p[n] | 0x20) != (unsigned char) "https"[n]) {
+            break;
+        }
+    }
+
+    if (n == 5 && p + 5 < end && p[5] == ':') {
+        parts->https = 1;
+        parts->port = 443;
+
+    } else if (n >= 4 && p + 4 < end && p[4] == ':') {
+        parts->https = 0;
+        parts->port = 80;
+        n = 4;
+
+    } else {
+        return "scheme must be http or https";
+    }
+
+    p += n + 1;
+
+    if (end - p < 2 || p[0] != '/' || p[1] != '/') {
+        return "expected \"//\" after the scheme";
+    }
+
+    *pp = p + 2;
+
+    return NULL;
+}
+
+
+static const char *
+rtk_url_authority(rtk_url_parts_t *parts, const unsigned char *p,
+    const unsigned char *last, int pattern)
+{
+    const char           *reason;
+    const unsigned char  *q;
+
+    if (p < last && *p == '[') {
+        for (q = p + 1; q < last && *q != ']'; q++) {
+            /* void */
+        }
+
+        if (q == last) {
+            return "invalid IPv6 address";
+        }
+
+        reason = rtk_url_ipv6(parts, p + 1, q);
+        if (reason != NULL) {
+            return reason;
+        }
+
+        q++;
+
+        if (q < last && *q != ':') {
+            return "invalid character after the IPv6 address";
+        }
+
+    } else {
+        for (q = p; q < last && *q != ':'; q++) {
+            /* void */
+        }
+
+        if (pattern && q - p >= 2 && p[0] == '*' && p[1] == '.') {
+            reason = rtk_url_host_name(parts, p + 2, q);
+            if (reason != NULL) {
+                return reason;
+            }
+
+            if (parts->host_type != RTK_URL_HOST_NAME) {
+                return "wildcard on an IP address";
+            }
+
+            if (memchr(parts->host, '.', parts->host_len) == NULL) {
+                return "wildcard suffix needs at least two labels";
+            }
+
+            parts->wildcard = 1;
+
+        } else {
+            reason = rtk_url_host_name(parts, p, q);
+            if (reason != NULL) {
+                return reason;
+            }
+        }
+    }
+
+    if (q < last) {
+        /* *q == ':' */
+        return rtk_url_port(parts, q + 1, last);
+    }
+
+    return NULL;
+}
+
+
+static const char *
+rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
+    const unsigned char *last)
+{
+    size_t                i, n;
+    const unsigned char  *q, *label;
+
+    n = last - p;
+
+    if (n == 0) {
+        return "empty host";
+    }
+
+    if (memchr(p, '%', n) != NULL) {
+        return "percent-encoding in the host is not allowed";
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!rtk_url_alnum(p[i]) && p[i] != '-' && p[i] != '.') {
+            return "invalid character in the host";
+        }
+    }
+
+    if (n > RTK_HOST_MAX) {
+        return "host is too long";
+    }
+
+    if (last[-1] == '.') {
+        return "trailing dot in the host";
+    }
+
+    for (label = p; /* void */; label = q + 1) {
+
+        for (q = label; q < last && *q != '.'; q++) {
+            /* void */
+        }
+
+        if (q == label) {
+            return "empty label in the host";
+        }
+
+        if (q - label > RTK_URL_LABEL_MAX) {
+            return "host label is too long";
+        }
+
+        if (label[0] == '-' || q[-1] == '-') {
+            return "host label starts or ends with '-'";
+        }
+
+        if (q == last) {
+            break;
+        }
+    }
+
+    if (rtk_url_ipv4_attempt(p, last)) {
+        if (!rtk_url_ipv4_canonical(p, last)) {
+            return "ambiguous IPv4 address form";
+        }
+
+        parts->host_type = RTK_URL_HOST_IPV4;
+
+    } else {
+        parts->host_type = RTK_URL_HOST_NAME;
+    }
+
+    for (i = 0; i < n; i++) {
+        parts->host[i] = (p[i] >= 'A' && p[i] <= 'Z') ? p[i] | 0x20 : p[i];
+    }
+
+    parts->host[n] = '\0';
+    parts->host_len = n;
+
+    return NULL;
+}
+
+
+/*
+ * Whatever inet_aton() or a browser could take for an IPv4 address:
+ * digits and dots only, or a last label that is a number (decimal,
+ * octal or "0x" hex).
+ */
+
+static int
+rtk_url_ipv4_attempt(const unsigned char *p, const unsigned char *last)
+{
+    int                   digits;
+    const unsigned char  *q, *label;
+
+    digits = 1;
+    label = p;
+
+    for (q = p; q < last; q++) {
+        if (*q == '.') {
+            label = q + 1;
+
+        } else if (*q < '0' || *q > '9') {
+            digits = 0;
+        }
+    }
+
+    if (digits) {
+        return 1;
+    }
+
+    if (last - label >= 2 && label[0] == '0' && (label[1] | 0x20) == 'x') {
+        return 1;
+    }
+
+    for (q = label; q < last; q++) {
+        if (*q < '0' || *q > '9') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* exactly four decimal parts, 0..255, no leading zeros */
+
+static int
+rtk_url_ipv4_canonical(const unsigned char *p, const unsigned char *last)
+{
+    unsigned              parts, value;
+    const unsigned char  *q, *start;
+
+    parts = 0;
+
+    for (start = p; /* void */; start = q + 1) {
+        value = 0;
+
+        for (q = start; q < last && *q != '.'; q++) {
+            if (*q < '0' || *q > '9') {
+                return 0;
+            }
+
+            value = value * 10 + (*q - '0');
+
+            if (value > 255) {
+                return 0;
+            }
+        }
+
+        if (q == start || (q - start > 1 && start[0] == '0')) {
+            return 0;
+        }
+
+        parts++;
+
+        if (q == last) {
+            break;
+        }
+    }
+
+    return parts == 4;
+}
+
+
+static const char *
+rtk_url_ipv6(rtk_url_parts_t *parts, const unsigned char *p,
+    const unsigned char *last)
+{
+    int                   gap;
+    unsigned              w[8], g[8], n, i, digits, value;
+    const unsigned char  *q;
+
+    for (q = p; q < last; q++) {
+        if (*q == '%') {
+            return "IPv6 zone identifiers are not allowed";
+        }
+
+        if (*q == '.') {
+            return "IPv6 address embeds an IPv4 address";
+        }
+
+        if (*q != ':' && !rtk_url_hex(*q)) {
+            return "invalid IPv6 address";
+        }
+    }
+
+    n = 0;
+    gap = -1;
+    q = p;
+
+    if (last - q >= 2 && q[0] == ':' && q[1] == ':') {
+        gap = 0;
+        q += 2;
+    }
+
+    while (q < last) {
+        value = 0;
+
+        for (digits = 0; q < last && *q != ':'; digits++, q++) {
+            if (digits == 4) {
+                return "invalid IPv6 address";
+            }
+
+            value = value * 16 + (unsigned) rtk_url_hex(*q) - 1;
+        }
+
+        if (digits == 0 || n == 8) {
+            return "invalid IPv6 address";
+        }
+
+        g[n++] = value;
+
+        if (q == last) {
+            break;
+        }
+
+        /* *q == ':' */
+        q++;
+
+        if (q < last && *q == ':') {
+            if (gap != -1) {
+                return "invalid IPv6 address";
+            }
+
+            gap = (int) n;
+            q++;
+
+        } else if (q == last) {
+            return "invalid IPv6 address";
+        }
+    }
+
+    if ((gap == -1 && n != 8) || (gap != -1 && n > 7)) {
+        return "invalid IPv6 address";
+    }
+
+    for (i = 0; i < 8; i++) {
+        w[i] = 0;
+    }
+
+    if (gap == -1) {
+        gap = 8;
+    }
+
+    for (i = 0; i < n; i++) {
+        if ((int) i < gap) {
+            w[i] = g[i];
+
+        } else {
+            w[8 - n + i] = g[i];
+        }
+    }
+
+    if (rtk_url_ipv6_embeds_ipv4(w)) {
+        return "IPv6 address embeds an IPv4 address";
+    }
+
+    parts->host_type = RTK_URL_HOST_IPV6;
+    parts->host_len = rtk_url_ipv6_format(parts->host, w);
+
+    return NULL;
+}
+
+
+/*
+ * IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96 (but "::" and
+ * "::1"), IPv4-translated ::ffff:0:0:0/96 and NAT64 64:ff9b::/96
+ * all reach an IPv4 address behind an IPv6 spelling.
+ */
+
+static int
+rtk_url_ipv6_embeds_ipv4(const unsigned *w)
+{
+    if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0) {
+
+        if (w[4] == 0 && w[5] == 0xffff) {
+            return 1;
+        }
+
+        if (w[4] == 0xffff && w[5] == 0) {
+            return 1;
+        }
+
+        if (w[4] == 0 && w[5] == 0 && (w[6] != 0 || w[7] > 1)) {
+            return 1;
+        }
+    }
+
+    if (w[0] == 0x64 && w[1] == 0xff9b && w[2] == 0 && w[3] == 0
+        && w[4] == 0 && w[5] == 0)
+    {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* RFC 5952: lowercase, no leading zeros, the longest zero run as "::" */
+
+static size_t
+rtk_url_ipv6_format(char *out, const unsigned *w)
+{
+    int          i, best, best_len, run, run_len, shift, started;
+    char        *p;
+    static char  hex[] = "0123456789abcdef";
+
+    best = -1;
+    best_len = 1;
+    run = -1;
+    run_len = 0;
+
+    for (i = 0; i < 8; i++) {
+        if (w[i] == 0) {
+            if (run == -1) {
+                run = i;
+                run_len = 0;
+            }
+
+            run_len++;
+
+            if (run_len > best_len) {
+                best = run;
+                best_len = run_len;
+            }
+
+        } else {
+            run = -1;
+        }
+    }
+
+    p = out;
+
+    for (i = 0; i < 8; i++) {
+
+        if (i == best) {
+            *p++ = ':';
+            *p++ = ':';
+            i += best_len - 1;
+            continue;
+        }
+
+        if (i != 0 && i != best + best_len) {
+            *p++ = ':';
+        }
+
+        started = 0;
+
+        for (shift = 12; shift >= 0; shift -= 4) {
+            if (started || (w[i] >> shift) != 0 || shift == 0) {
+                *p++ = hex[(w[i] >> shift) & 0xf];
+                started = 1;
+            }
+        }
+    }
+
+    *p = '\0';
+
+    return p - out;
+}
+
+
+static const char *
+rtk_url_port(rtk_url_parts_t *parts, const unsigned char *p,
+    const unsigned char *last)
+{
+    unsigned              value;
+    const unsigned char  *q;
+
+    if (p == last) {
+        return "empty port";
+    }
+
+    value = 0;
+
+    for (q = p; q < last; q++) {
+        if (*q < '0' || *q > '9') {
+            return "invalid port";
+        }
+
+        if (q - p >= 5) {
+            return "invalid port";
+        }
+
+        value = value * 10 + (*q - '0');
+    }
+
+    if (p[0] == '0') {
+        return value == 0 ? "invalid port" : "leading zero in the port";
+    }
+
+    if (value > RTK_URL_PORT_MAX) {
+        return "invalid port";
+    }
+
+    parts->port = value;
+
+    return NULL;
+}
+
+
+static const char *
+rtk_url_path(const unsigned char *p, const unsigned char *last)
+{
+    size_t                n;
+    const unsigned char  *q, *seg;
+
+    /* *p == '/' */
+
+    for (q = p; q < last; q++) {
+        if (*q == '%') {
+            return "percent-encoding in the path is not allowed";
+        }
+
+        if (!rtk_url_pchar(*q) && *q != '/') {
+            return "invalid character in the path";
+        }
+    }
+
+    for (seg = p + 1; /* void */; seg = q + 1) {
+
+        for (q = seg; q < last && *q != '/'; q++) {
+            /* void */
+        }
+
+        if (q == last) {
+            /* the final segment may be empty: "/" or "/a/" */
+
+        } else if (q == seg) {
+            return "empty segment in the path";
+        }
+
+        /* ";params" are cut off by some servers: "..;x" is ".." there */
+        for (n = 0; seg + n < q && seg[n] != ';'; n++) {
+            /* void */
+        }
+
+        if ((n == 1 && seg[0] == '.')
+            || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+        {
+            return "dot segment in the path";
+        }
+
+        if (q == last) {
+            break;
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *
+rtk_url_query(const unsigned char *p, const unsigned char *last)
+{
+    const unsigned char  *q;
+
+    for (q = p; q < last; q++) {
+        if (*q == '%') {
+            if (last - q < 3 || !rtk_url_hex(q[1]) || !rtk_url_hex(q[2])) {
+                return "invalid percent-encoding in the query";
+            }
+
+            q += 2;
+            continue;
+        }
+
+        if (!rtk_url_pchar(*q) && *q != '/' && *q != '?') {
+            return "invalid character in the query";
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the length of "scheme://host[:port]path[?query]" */
+
+static size_t
+rtk_url_canonical_len(const rtk_url_parts_t *parts)
+{
+    size_t    n;
+    unsigned  port;
+
+    n = parts->https ? sizeof("https://") - 1 : sizeof("http://") - 1;
+    n += parts->host_len;
+
+    if (parts->host_type == RTK_URL_HOST_IPV6) {
+        n += 2;
+    }
+
+    if (parts->port != (parts->https ? 443u : 80u)) {
+        n++;
+
+        for (port = parts->port; port != 0; port /= 10) {
+            n++;
+        }
+    }
+
+    n += (parts->path != NULL) ? parts->path_len : 1;
+
+    if (parts->query != NULL) {
+        n += 1 + parts->query_len;
+    }
+
+    return n;
+}
+
+
+static int
+rtk_url_alnum(unsigned c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9');
+}
+
+
+/* the digit's value plus one, or 0 */
+
+static int
+rtk_url_hex(unsigned c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 1;
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 11;
+    }
+
+    return 0;
+}
+
+
+/* RFC 3986 pchar without pct-encoded: unreserved, sub-delims, ':', '@' */
+
+static int
+rtk_url_pchar(unsigned c)
+{
+    if (rtk_url_alnum(c)) {
+        return 1;
+    }
+
+    switch (c) {
+    case '-': case '.': case '_': case '~':
+    case '!': case '$': case '&': case '\'': case '(': case ')':
+    case '*': case '+': case ',': case ';': case '=':
+    case ':': case '@':
+        return 1;
+    }
+
+    return 0;
+}
