@@ -32,11 +32,34 @@ typedef struct {
 } ngx_http_rtk_token_t;
 
 
+#define NGX_HTTP_RTK_SEGMENT_LEN      16
+#define NGX_HTTP_RTK_MAC_LEN          32
+
+
+/* the chain's head, shared by all workers */
+
 typedef struct {
-    ngx_open_file_t           *file;
-    ngx_str_t                  path;
     ngx_uint_t                 seq;
+    u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
+    u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
+} ngx_http_rtk_chain_t;
+
+
+typedef struct {
+    ngx_str_t                  path;
+    ngx_open_file_t           *file;        /* NULL for syslog */
+    ngx_syslog_peer_t         *syslog;
+    ngx_shm_zone_t            *zone;
+    ngx_str_t                  key_file;
+    ngx_str_t                  key;         /* empty: no MAC */
+    ngx_flag_t                 fsync;
+    ngx_flag_t                 fail_open;
 } ngx_http_rtk_audit_t;
+
+
+typedef struct {
+    ngx_array_t                audits;      /* ngx_http_rtk_audit_t * */
+} ngx_http_rtk_main_conf_t;
 
 
 typedef struct {
@@ -81,6 +104,8 @@ extern ngx_int_t     ngx_http_rtk_request_id_index;
 
 char *ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what,
+    ngx_str_t *name, ngx_str_t *prefix, ngx_str_t *out);
 ngx_http_rtk_token_t *ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf,
     rtk_route_t *route);
 

@@ -8,11 +8,23 @@
  */
 
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "ngx_http_rtk.h"
 #include "rtk_json.h"
 
 
-#define NGX_HTTP_RTK_AUDIT_FIXED  2048
+#define NGX_HTTP_RTK_AUDIT_FIXED    2048
+
+/* "<PRI>TIMESTAMP HOSTNAME TAG: " with the longest hostname */
+#define NGX_HTTP_RTK_SYSLOG_HEADER  (sizeof("<191>Jan 01 00:00:00 : ")    \
+                                     + NGX_MAXHOSTNAMELEN + 32)
+#define NGX_HTTP_RTK_AUDIT_TAIL                                             \
+    (sizeof(",\"seq\":,\"segment\":\"\",\"mac\":\"\"}\n") - 1          \
+     + NGX_INT_T_LEN + NGX_HTTP_RTK_SEGMENT_LEN + 2 * NGX_HTTP_RTK_MAC_LEN)
 
 
 typedef struct {
@@ -34,8 +46,16 @@ static void ngx_http_rtk_line_changes(ngx_http_rtk_line_t *l,
     rtk_body_t *body);
 static void ngx_http_rtk_line_upstream(ngx_http_request_t *r,
     ngx_http_rtk_line_t *l);
+static ngx_int_t ngx_http_rtk_audit_commit(ngx_http_request_t *r,
+    ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
+static ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit,
+    u_char *prev, u_char *line, size_t len, u_char *mac);
 static ngx_int_t ngx_http_rtk_audit_write(ngx_http_request_t *r,
     ngx_http_rtk_audit_t *audit, u_char *line, size_t len);
+static ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static char *ngx_http_rtk_audit_params(ngx_conf_t *cf,
+    ngx_http_rtk_audit_t *audit);
 
 
 static const char  *ngx_http_rtk_decisions[] = {
@@ -48,8 +68,10 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_rtk_loc_conf_t *rlcf = conf;
 
-    ngx_str_t             *value;
-    ngx_http_rtk_audit_t  *audit;
+    ngx_str_t                 *value, name;
+    ngx_uint_t                 i;
+    ngx_http_rtk_audit_t      *audit, **audits;
+    ngx_http_rtk_main_conf_t  *rmcf;
 
     if (rlcf->audit != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -58,6 +80,10 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts > 2) {
+            return "takes no parameters with \"off\"";
+        }
+
         rlcf->audit = NULL;
         return NGX_CONF_OK;
     }
@@ -69,25 +95,209 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     audit->path = value[1];
 
-    /* opened by the cycle like access_log, so "nginx -s reopen" works */
-
-    audit->file = ngx_conf_open_file(cf->cycle, &audit->path);
-    if (audit->file == NULL) {
+    if (ngx_http_rtk_audit_params(cf, audit) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
+    /* one chain per destination, however many locations write to it */
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtk_module);
+    audits = rmcf->audits.elts;
+
+    for (i = 0; i < rmcf->audits.nelts; i++) {
+
+        if (audits[i]->path.len != audit->path.len
+            || ngx_strncmp(audits[i]->path.data, audit->path.data,
+                           audit->path.len)
+               != 0)
+        {
+            continue;
+        }
+
+        if (audits[i]->fsync != audit->fsync
+            || audits[i]->fail_open != audit->fail_open
+            || audits[i]->key_file.len != audit->key_file.len
+            || ngx_strncmp(audits[i]->key_file.data, audit->key_file.data,
+                           audit->key_file.len)
+               != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "audit log \"%V\" is already used with "
+                               "other parameters", &audit->path);
+            return NGX_CONF_ERROR;
+        }
+
+        rlcf->audit = audits[i];
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(audit->path.data, "syslog:", 7) == 0) {
+        audit->syslog = ngx_pcalloc(cf->pool, sizeof(ngx_syslog_peer_t));
+        if (audit->syslog == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_syslog_process_conf(cf, audit->syslog) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        /* opened by the cycle like access_log: "nginx -s reopen" works */
+
+        audit->file = ngx_conf_open_file(cf->cycle, &audit->path);
+        if (audit->file == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /*
+     * The zone survives reloads (same name and size), so the chain goes
+     * on; a restart begins a new segment.
+     */
+
+    name.len = sizeof("rtk_audit:") - 1 + audit->path.len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(name.data, "rtk_audit:%V", &audit->path);
+
+    audit->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                        &ngx_http_rtk_module);
+    if (audit->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    audit->zone->init = ngx_http_rtk_audit_init_zone;
+
+    audits = ngx_array_push(&rmcf->audits);
+    if (audits == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *audits = audit;
     rlcf->audit = audit;
 
     return NGX_CONF_OK;
 }
 
 
+static char *
+ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
+{
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    static ngx_str_t  empty = ngx_null_string;
+
+    value = cf->args->elts;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0
+            && audit->key_file.len == 0 && value[i].len > 4)
+        {
+            audit->key_file.data = value[i].data + 4;
+            audit->key_file.len = value[i].len - 4;
+
+            if (ngx_conf_full_name(cf->cycle, &audit->key_file, 1) != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            if (ngx_http_rtk_secret_load(cf, "audit key file",
+                                         &audit->key_file, &empty,
+                                         &audit->key)
+                != NGX_CONF_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "fsync") == 0 && !audit->fsync) {
+            audit->fsync = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "fail=open") == 0) {
+            audit->fail_open = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "fail=closed") == 0) {
+            audit->fail_open = 0;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (audit->fsync && ngx_strncmp(audit->path.data, "syslog:", 7) == 0) {
+        return "\"fsync\" cannot be used with syslog";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    u_char                 rnd[NGX_HTTP_RTK_SEGMENT_LEN / 2];
+    ngx_slab_pool_t       *shpool;
+    ngx_http_rtk_chain_t  *chain;
+
+    if (data) {
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    chain = ngx_slab_calloc(shpool, sizeof(ngx_http_rtk_chain_t));
+    if (chain == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(chain->segment, rnd, sizeof(rnd));
+
+    shpool->data = chain;
+    shm_zone->data = chain;
+
+    return NGX_OK;
+}
+
+
+/* NGX_ERROR only when the request must not go on: fail closed */
+
 ngx_int_t
 ngx_http_rtk_audit_decision(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 {
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
     ctx->decision_logged = 1;
 
-    return ngx_http_rtk_audit_record(r, ctx, 0);
+    if (ngx_http_rtk_audit_record(r, ctx, 0) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -137,8 +347,6 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
                         tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
                         tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
                         tp->msec);
-
-    l.pos = ngx_sprintf(l.pos, ",\"seq\":%ui", ++rlcf->audit->seq);
 
     vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
 
@@ -228,9 +436,7 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_upstream(r, &l);
     }
 
-    ngx_http_rtk_line_raw(&l, "}\n");
-
-    return ngx_http_rtk_audit_write(r, rlcf->audit, line, l.pos - line);
+    return ngx_http_rtk_audit_commit(r, rlcf->audit, line, l.pos);
 }
 
 
@@ -239,7 +445,7 @@ ngx_http_rtk_audit_size(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 {
     size_t  size;
 
-    size = NGX_HTTP_RTK_AUDIT_FIXED
+    size = NGX_HTTP_RTK_AUDIT_FIXED + NGX_HTTP_RTK_AUDIT_TAIL
            + rtk_json_escape_len(ctx->caller.data, ctx->caller.len)
            + rtk_json_escape_len(r->connection->addr_text.data,
                                  r->connection->addr_text.len)
@@ -390,29 +596,179 @@ ngx_http_rtk_line_upstream(ngx_http_request_t *r, ngx_http_rtk_line_t *l)
 }
 
 
+/*
+ * Under the zone's lock: the next sequence number, the MAC over the
+ * previous MAC and this record, the write, then the new chain head.
+ * Holding the lock across the write keeps file order equal to chain
+ * order for any number of workers.
+ */
+
+static ngx_int_t
+ngx_http_rtk_audit_commit(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
+    u_char *line, u_char *last)
+{
+    u_char                 mac[NGX_HTTP_RTK_MAC_LEN];
+    u_char                *p;
+    ngx_int_t              rc;
+    ngx_uint_t             seq;
+    ngx_slab_pool_t       *shpool;
+    ngx_http_rtk_chain_t  *chain;
+
+    shpool = (ngx_slab_pool_t *) audit->zone->shm.addr;
+    chain = audit->zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    seq = chain->seq + 1;
+
+    p = ngx_sprintf(last, ",\"seq\":%ui,\"segment\":\"%*s\"", seq,
+                    (size_t) NGX_HTTP_RTK_SEGMENT_LEN, chain->segment);
+
+    if (audit->key.len) {
+        if (ngx_http_rtk_audit_mac(audit, seq == 1 ? NULL : chain->mac,
+                                   line, p - line, mac)
+            != NGX_OK)
+        {
+            ngx_shmtx_unlock(&shpool->mutex);
+
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "rtk: computing the audit MAC failed");
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(p, ",\"mac\":\"", sizeof(",\"mac\":\"") - 1);
+        p = ngx_hex_dump(p, mac, NGX_HTTP_RTK_MAC_LEN);
+        *p++ = '"';
+    }
+
+    *p++ = '}';
+    *p++ = LF;
+
+    rc = ngx_http_rtk_audit_write(r, audit, line, p - line);
+
+    /* a record that was not written does not advance the chain */
+
+    if (rc == NGX_OK) {
+        chain->seq = seq;
+
+        if (audit->key.len) {
+            ngx_memcpy(chain->mac, mac, NGX_HTTP_RTK_MAC_LEN);
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+/* HMAC-SHA256(key, hex(previous MAC) || record); a segment starts at 0 */
+
+static ngx_int_t
+ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
+    u_char *line, size_t len, u_char *mac)
+{
+    u_char        hex[2 * NGX_HTTP_RTK_MAC_LEN];
+    size_t        n;
+    ngx_int_t     rc;
+    EVP_MAC_CTX  *ctx;
+    OSSL_PARAM    params[2];
+
+    static EVP_MAC  *hmac;
+
+    if (prev) {
+        ngx_hex_dump(hex, prev, NGX_HTTP_RTK_MAC_LEN);
+
+    } else {
+        ngx_memset(hex, '0', sizeof(hex));
+    }
+
+    if (hmac == NULL) {
+        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        if (hmac == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ctx = EVP_MAC_CTX_new(hmac);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    rc = NGX_ERROR;
+
+    if (EVP_MAC_init(ctx, audit->key.data, audit->key.len, params) == 1
+        && EVP_MAC_update(ctx, hex, sizeof(hex)) == 1
+        && EVP_MAC_update(ctx, line, len) == 1
+        && EVP_MAC_final(ctx, mac, &n, NGX_HTTP_RTK_MAC_LEN) == 1
+        && n == NGX_HTTP_RTK_MAC_LEN)
+    {
+        rc = NGX_OK;
+    }
+
+    EVP_MAC_CTX_free(ctx);
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_http_rtk_audit_write(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
     u_char *line, size_t len)
 {
-    ssize_t  n;
+    u_char   *msg, *p;
+    ssize_t   n;
 
-    /* one write(2) per record on an O_APPEND descriptor: no interleaving */
+    if (audit->syslog) {
+        msg = ngx_pnalloc(r->pool, NGX_HTTP_RTK_SYSLOG_HEADER + len);
+        if (msg == NULL) {
+            return NGX_ERROR;
+        }
 
-    n = ngx_write_fd(audit->file->fd, line, len);
+        p = ngx_syslog_add_header(audit->syslog, msg);
+        p = ngx_cpymem(p, line, len - 1);
 
-    if (n == (ssize_t) len) {
+        n = ngx_syslog_send(audit->syslog, msg, p - msg);
+
+        if (n != p - msg) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "rtk: sending the audit record to \"%V\" "
+                          "failed", &audit->path);
+            return NGX_ERROR;
+        }
+
         return NGX_OK;
     }
 
-    if (n == -1) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "rtk: writing audit log \"%V\" failed", &audit->path);
+    /* one write(2) per record on an O_APPEND descriptor */
 
-    } else {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                      "rtk: audit log \"%V\" was written partially: "
-                      "%z of %uz", &audit->path, n, len);
+    n = ngx_write_fd(audit->file->fd, line, len);
+
+    if (n != (ssize_t) len) {
+        if (n == -1) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                          "rtk: writing audit log \"%V\" failed",
+                          &audit->path);
+
+        } else {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "rtk: audit log \"%V\" was written partially: "
+                          "%z of %uz", &audit->path, n, len);
+        }
+
+        return NGX_ERROR;
     }
 
-    return NGX_ERROR;
+    if (audit->fsync && fsync(audit->file->fd) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      "rtk: fsync() of audit log \"%V\" failed",
+                      &audit->path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

@@ -40,6 +40,7 @@ static ngx_int_t ngx_http_rtk_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_rtk_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_rtk_init(ngx_conf_t *cf);
+static void *ngx_http_rtk_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtk_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -86,7 +87,7 @@ static ngx_command_t  ngx_http_rtk_commands[] = {
       NULL },
 
     { ngx_string("rtk_audit_log"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_rtk_audit_log,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -107,7 +108,7 @@ static ngx_http_module_t  ngx_http_rtk_module_ctx = {
     ngx_http_rtk_add_variables,            /* preconfiguration */
     ngx_http_rtk_init,                     /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_rtk_create_main_conf,         /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -1042,6 +1043,27 @@ ngx_http_rtk_init(ngx_conf_t *cf)
     }
 
     return ngx_http_rtk_error_init(cf);
+}
+
+
+static void *
+ngx_http_rtk_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_rtk_main_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtk_main_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&rmcf->audits, cf->pool, 1,
+                       sizeof(ngx_http_rtk_audit_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return rmcf;
 }
 
 

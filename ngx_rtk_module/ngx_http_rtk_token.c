@@ -26,10 +26,8 @@ typedef struct {
 } ngx_http_rtk_secret_t;
 
 
-static char *ngx_http_rtk_token_read(ngx_conf_t *cf,
-    ngx_http_rtk_token_t *token);
-static char *ngx_http_rtk_token_parse(ngx_conf_t *cf,
-    ngx_http_rtk_token_t *token, u_char *p, size_t n);
+static char *ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what,
+    ngx_str_t *name, ngx_str_t *out, size_t prefix, size_t n);
 static u_char *ngx_http_rtk_secret_alloc(ngx_conf_t *cf, size_t size);
 static void ngx_http_rtk_secret_cleanup(void *data);
 static ngx_int_t ngx_http_rtk_token_fingerprint(ngx_http_rtk_token_t *token,
@@ -44,6 +42,8 @@ ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t             *value, account;
     ngx_uint_t             i;
     ngx_http_rtk_token_t  *token, *t;
+
+    static ngx_str_t  bearer = ngx_string(NGX_HTTP_RTK_BEARER);
 
     value = cf->args->elts;
 
@@ -104,7 +104,21 @@ ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_rtk_token_read(cf, token);
+    if (ngx_http_rtk_secret_load(cf, "token file", &token->file,
+                                 &bearer, &token->header)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_rtk_token_fingerprint(token, token->header.data + bearer.len,
+                                       token->header.len - bearer.len)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 
 invalid_account:
 
@@ -147,8 +161,15 @@ ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf, rtk_route_t *route)
 }
 
 
-static char *
-ngx_http_rtk_token_read(ngx_conf_t *cf, ngx_http_rtk_token_t *token)
+/*
+ * Reads a one-line secret from a file only root may read, into memory
+ * kept out of core dumps, after an optional prefix: out is the prefix
+ * followed by the secret, so that no second copy is ever made.
+ */
+
+char *
+ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
+    ngx_str_t *prefix, ngx_str_t *out)
 {
     char             *rv;
     u_char           *buf;
@@ -157,13 +178,13 @@ ngx_http_rtk_token_read(ngx_conf_t *cf, ngx_http_rtk_token_t *token)
     ngx_file_t        file;
     ngx_file_info_t   fi;
 
-    fd = ngx_open_file(token->file.data, NGX_FILE_RDONLY | O_NOFOLLOW,
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY | O_NOFOLLOW,
                        NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " token file \"%s\" failed",
-                           token->file.data);
+                           ngx_open_file_n " %s \"%s\" failed",
+                           what, name->data);
         return NGX_CONF_ERROR;
     }
 
@@ -171,42 +192,39 @@ ngx_http_rtk_token_read(ngx_conf_t *cf, ngx_http_rtk_token_t *token)
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " token file \"%s\" failed",
-                           token->file.data);
+                           ngx_fd_info_n " %s \"%s\" failed",
+                           what, name->data);
         goto done;
     }
 
     if (!ngx_is_file(&fi)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "token file \"%s\" is not a regular file",
-                           token->file.data);
+                           "%s \"%s\" is not a regular file",
+                           what, name->data);
         goto done;
     }
 
     if (ngx_file_access(&fi) & (S_IRWXG | S_IRWXO)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "token file \"%s\" is accessible by group or "
+                           "%s \"%s\" is accessible by group or "
                            "others (mode %04o), it must be 0600 or 0400",
-                           token->file.data, ngx_file_access(&fi));
+                           what, name->data, ngx_file_access(&fi));
         goto done;
     }
 
     if (ngx_file_size(&fi) == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "token file \"%s\" is empty", token->file.data);
+                           "%s \"%s\" is empty", what, name->data);
         goto done;
     }
 
     if (ngx_file_size(&fi) > NGX_HTTP_RTK_TOKEN_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "token file \"%s\" is too large for a token",
-                           token->file.data);
+                           "%s \"%s\" is too large", what, name->data);
         goto done;
     }
 
-    /* the buffer is "Bearer " followed by the file, so no copy is made */
-
-    buf = ngx_http_rtk_secret_alloc(cf, sizeof(NGX_HTTP_RTK_BEARER) - 1
+    buf = ngx_http_rtk_secret_alloc(cf, prefix->len
                                         + NGX_HTTP_RTK_TOKEN_MAX + 1);
     if (buf == NULL) {
         goto done;
@@ -214,26 +232,28 @@ ngx_http_rtk_token_read(ngx_conf_t *cf, ngx_http_rtk_token_t *token)
 
     ngx_memzero(&file, sizeof(ngx_file_t));
     file.fd = fd;
-    file.name = token->file;
+    file.name = *name;
     file.log = cf->log;
 
-    n = ngx_read_file(&file, buf + sizeof(NGX_HTTP_RTK_BEARER) - 1,
-                      NGX_HTTP_RTK_TOKEN_MAX + 1, 0);
+    n = ngx_read_file(&file, buf + prefix->len, NGX_HTTP_RTK_TOKEN_MAX + 1,
+                      0);
 
     if (n == NGX_ERROR) {
         goto done;
     }
 
-    ngx_memcpy(buf, NGX_HTTP_RTK_BEARER, sizeof(NGX_HTTP_RTK_BEARER) - 1);
+    ngx_memcpy(buf, prefix->data, prefix->len);
 
-    rv = ngx_http_rtk_token_parse(cf, token, buf, (size_t) n);
+    out->data = buf;
+
+    rv = ngx_http_rtk_secret_parse(cf, what, name, out, prefix->len,
+                                   (size_t) n);
 
 done:
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%s\" failed",
-                           token->file.data);
+                           ngx_close_file_n " \"%s\" failed", name->data);
     }
 
     return rv;
@@ -241,16 +261,16 @@ done:
 
 
 static char *
-ngx_http_rtk_token_parse(ngx_conf_t *cf, ngx_http_rtk_token_t *token,
-    u_char *buf, size_t n)
+ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what, ngx_str_t *name,
+    ngx_str_t *out, size_t prefix, size_t n)
 {
-    u_char  *p, *last, *tok;
+    u_char  *p, *last, *secret;
     size_t   len;
 
-    tok = buf + sizeof(NGX_HTTP_RTK_BEARER) - 1;
-    last = tok + n;
+    secret = out->data + prefix;
+    last = secret + n;
 
-    for (p = tok; p < last && *p != LF; p++) {
+    for (p = secret; p < last && *p != LF; p++) {
 
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
             || (*p >= '0' && *p <= '9')
@@ -266,39 +286,33 @@ ngx_http_rtk_token_parse(ngx_conf_t *cf, ngx_http_rtk_token_t *token,
         /* never echo the byte: it may be part of the secret */
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "token file \"%s\" contains a character that "
-                           "is not allowed in a token at offset %uz",
-                           token->file.data, (size_t) (p - tok));
+                           "%s \"%s\" contains a character that "
+                           "is not allowed at offset %uz",
+                           what, name->data, (size_t) (p - secret));
         return NGX_CONF_ERROR;
     }
 
-    len = p - tok;
+    len = p - secret;
 
     if (len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "token file \"%s\" is empty or starts with an "
-                           "empty line", token->file.data);
+                           "%s \"%s\" starts with an empty line",
+                           what, name->data);
         return NGX_CONF_ERROR;
     }
 
-    /* after the token line only line breaks may follow */
+    /* after the secret's line only line breaks may follow */
 
     for ( /* void */ ; p < last; p++) {
         if (*p != CR && *p != LF) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "token file \"%s\" holds more than one "
-                               "line, exactly one token is expected",
-                               token->file.data);
+                               "%s \"%s\" holds more than one line, "
+                               "exactly one is expected", what, name->data);
             return NGX_CONF_ERROR;
         }
     }
 
-    if (ngx_http_rtk_token_fingerprint(token, tok, len) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    token->header.data = buf;
-    token->header.len = sizeof(NGX_HTTP_RTK_BEARER) - 1 + len;
+    out->len = prefix + len;
 
     return NGX_CONF_OK;
 }
