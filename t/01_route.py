@@ -81,7 +81,7 @@ class Route(GatewayCase):
                 self.expect_error(400, 40014, target=t)
 
     def test_unknown_path(self):
-        for t in ('/x', '/client/v4', PFX + '/accounts/' + A,
+        for t in ('/', '/x', '/client/v4', PFX + '/accounts/' + A,
                   PFX + '/accounts/%s/realtime/kit/%s/webhooks' % (A, B),
                   PFX + GOOD + '/extra',
                   PFX + '/accounts/%s/realtime/kit/%s/hooks/%s' % (A, B, C),

@@ -1,0 +1,1031 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * The document must be valid JSON before anything in it counts: the
+ * callbacks record the first schema error and let yajl read on, so a
+ * syntax error anywhere wins over a schema error found earlier.
+ */
+
+
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "rtk_body.h"
+
+
+/* never more than this many bytes of client input in a message */
+#define RTK_BODY_ECHO_MAX          40
+
+#define RTK_BODY_URL_FIELD         "field \"url\""
+
+#define RTK_BODY_NULL               0
+#define RTK_BODY_BOOL               1
+#define RTK_BODY_NUMBER             2
+#define RTK_BODY_STRING             3
+#define RTK_BODY_MAP                4
+#define RTK_BODY_ARRAY              5
+
+
+typedef struct {
+    rtk_body_t              *body;
+    rtk_alloc_pt             alloc;
+    void                    *pool;
+    yajl_handle              handle;
+
+    size_t                   depth;      /* open containers */
+    size_t                   end;        /* where the document ended */
+    unsigned                 seen;       /* keys met so far */
+    unsigned                 field;      /* the key of the next value */
+
+    unsigned                 failed:1;   /* stop checking the schema */
+    unsigned                 invalid:1;  /* a string is not UTF-8 */
+    unsigned                 nomem:1;
+    unsigned                 finishing:1;
+
+    rtk_error_t              error;      /* the first error found */
+} rtk_body_ctx_t;
+
+
+static int rtk_body_null(void *data);
+static int rtk_body_boolean(void *data, int value);
+static int rtk_body_number(void *data, const char *s, size_t len);
+static int rtk_body_string(void *data, const unsigned char *s, size_t len);
+static int rtk_body_start_map(void *data);
+static int rtk_body_map_key(void *data, const unsigned char *s, size_t len);
+static int rtk_body_end_map(void *data);
+static int rtk_body_start_array(void *data);
+static int rtk_body_end_array(void *data);
+
+static int rtk_body_value(rtk_body_ctx_t *ctx, int type, int value,
+    const unsigned char *s, size_t len);
+static int rtk_body_event(rtk_body_ctx_t *ctx, const unsigned char *s,
+    size_t len);
+static int rtk_body_name(rtk_body_ctx_t *ctx, const unsigned char *s,
+    size_t len);
+static int rtk_body_url(rtk_body_ctx_t *ctx, const unsigned char *s,
+    size_t len);
+static void rtk_body_ended(rtk_body_ctx_t *ctx);
+static int rtk_body_type_error(rtk_body_ctx_t *ctx);
+static int rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s,
+    size_t len);
+static int rtk_body_field(const unsigned char *s, size_t len);
+static unsigned char *rtk_body_copy(rtk_body_ctx_t *ctx,
+    const unsigned char *s, size_t len);
+static int rtk_body_escapes(const unsigned char *p, size_t len, size_t *pos);
+static int rtk_body_hex4(const unsigned char *p, const unsigned char *end);
+static size_t rtk_body_utf8_len(const unsigned char *p,
+    const unsigned char *end);
+static const char *rtk_body_echo(char *buf, const unsigned char *s,
+    size_t len);
+static int rtk_body_gen_string(yajl_gen g, const unsigned char *s, size_t len);
+
+
+const char *const  rtk_event_names[RTK_EVENT_COUNT] = {
+    "meeting.started",
+    "meeting.ended",
+    "meeting.participantJoined",
+    "meeting.participantLeft",
+    "recording.statusUpdate",
+    "livestreaming.statusUpdate",
+    "meeting.chatSynced",
+    "meeting.transcript",
+    "meeting.summary"
+};
+
+
+const char *const  rtk_field_names[4] = {
+    "enabled",
+    "events",
+    "name",
+    "url"
+};
+
+
+static const yajl_callbacks  rtk_body_callbacks = {
+    rtk_body_null,
+    rtk_body_boolean,
+    NULL,
+    NULL,
+    rtk_body_number,      /* numbers arrive as text, never converted */
+    rtk_body_string,
+    rtk_body_start_map,
+    rtk_body_map_key,
+    rtk_body_end_map,
+    rtk_body_start_array,
+    rtk_body_end_array
+};
+
+
+int
+rtk_event_lookup(const unsigned char *s, size_t len)
+{
+    int  i;
+
+    for (i = 0; i < RTK_EVENT_COUNT; i++) {
+        if (strlen(rtk_event_names[i]) == len
+            && memcmp(rtk_event_names[i], s, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+int
+rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
+    rtk_alloc_pt alloc, void *pool, rtk_error_t *err)
+{
+    size_t          n, pos;
+    yajl_handle     h;
+    yajl_status     rc;
+    unsigned char  *msg;
+    rtk_body_ctx_t  ctx;
+
+    memset(body, 0, sizeof(rtk_body_t));
+
+    /* an empty body may come as a NULL pointer */
+    if (len == 0) {
+        return rtk_error_set(err, RTK_E_JSON_SYNTAX,
+                             "invalid JSON: empty body");
+    }
+
+    if (len >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf) {
+        return rtk_error_set(err, RTK_E_JSON_SYNTAX,
+                             "invalid JSON: byte order mark");
+    }
+
+    msg = memchr(data, '\0', len);
+
+    if (msg != NULL) {
+        return rtk_error_set(err, RTK_E_JSON_SYNTAX,
+                             "invalid JSON: NUL byte at offset %zu",
+                             (size_t) (msg - data));
+    }
+
+    /* yajl decodes unpaired surrogate escapes into garbage */
+
+    if (rtk_body_escapes(data, len, &pos) != RTK_OK) {
+        return rtk_error_set(err, RTK_E_JSON_SYNTAX,
+                             "invalid JSON: unpaired surrogate escape "
+                             "at offset %zu", pos);
+    }
+
+    memset(&ctx, 0, sizeof(rtk_body_ctx_t));
+    ctx.body = body;
+    ctx.alloc = alloc;
+    ctx.pool = pool;
+
+    h = yajl_alloc(&rtk_body_callbacks, NULL, &ctx);
+    if (h == NULL) {
+        return rtk_error_set(err, RTK_E_INTERNAL, "out of memory");
+    }
+
+    (void) yajl_config(h, yajl_allow_comments, 0);
+    (void) yajl_config(h, yajl_dont_validate_strings, 0);
+    (void) yajl_config(h, yajl_allow_trailing_garbage, 0);
+    (void) yajl_config(h, yajl_allow_multiple_values, 0);
+    (void) yajl_config(h, yajl_allow_partial_values, 0);
+
+    ctx.handle = h;
+
+    rc = yajl_parse(h, data, len);
+
+    if (rc == yajl_status_ok) {
+        ctx.finishing = 1;
+        rc = yajl_complete_parse(h);
+    }
+
+    if (rc == yajl_status_client_canceled || ctx.nomem) {
+        yajl_free(h);
+        return rtk_error_set(err, RTK_E_INTERNAL, "out of memory");
+    }
+
+    if (rc != yajl_status_ok) {
+        /* at the end of the input if yajl_complete_parse() failed */
+        pos = ctx.finishing ? len : yajl_get_bytes_consumed(h);
+
+        /* not verbose: the verbose form quotes the input */
+        msg = yajl_get_error(h, 0, data, len);
+
+        n = 0;
+
+        if (msg != NULL) {
+            n = strlen((char *) msg);
+
+            while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '
+                             || msg[n - 1] == '.'))
+            {
+                n--;
+            }
+
+            if (n > 80) {
+                n = 80;
+            }
+        }
+
+        (void) rtk_error_set(err, RTK_E_JSON_SYNTAX,
+                             "invalid JSON: %.*s at offset %zu", (int) n,
+                             n ? (char *) msg : "error", pos);
+
+        if (msg != NULL) {
+            yajl_free_error(h, msg);
+        }
+
+        yajl_free(h);
+
+        return RTK_ERROR;
+    }
+
+    yajl_free(h);
+
+    /*
+     * yajl takes an unterminated string after the document for a token
+     * still to come, and then forgets about it at the end
+     */
+
+    for (pos = ctx.end; pos < len; pos++) {
+        if (data[pos] != ' ' && data[pos] != '\t' && data[pos] != '\n'
+            && data[pos] != '\r')
+        {
+            return rtk_error_set(err, RTK_E_JSON_SYNTAX,
+                                 "invalid JSON: trailing data at offset %zu",
+                                 pos);
+        }
+    }
+
+    if (ctx.invalid || ctx.failed) {
+        *err = ctx.error;
+        return RTK_ERROR;
+    }
+
+    if (body->fields == 0) {
+        return rtk_error_set(err, RTK_E_BODY_EMPTY, "body has no fields");
+    }
+
+    return RTK_OK;
+}
+
+
+int
+rtk_body_serialize(const rtk_body_t *body, rtk_alloc_pt alloc, void *pool,
+    unsigned char **out, size_t *out_len)
+{
+    int                   i, rc;
+    size_t                n;
+    yajl_gen              g;
+    unsigned char        *p;
+    const unsigned char  *buf;
+
+    g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return RTK_ERROR;
+    }
+
+    (void) yajl_gen_config(g, yajl_gen_beautify, 0);
+    (void) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    (void) yajl_gen_config(g, yajl_gen_escape_solidus, 0);
+
+    rc = (yajl_gen_map_open(g) != yajl_gen_status_ok);
+
+    if (body->fields & RTK_FIELD_ENABLED) {
+        rc |= rtk_body_gen_string(g, (const unsigned char *) "enabled", 7);
+        rc |= (yajl_gen_bool(g, body->enabled != 0) != yajl_gen_status_ok);
+    }
+
+    if (body->fields & RTK_FIELD_EVENTS) {
+        rc |= rtk_body_gen_string(g, (const unsigned char *) "events", 6);
+        rc |= (yajl_gen_array_open(g) != yajl_gen_status_ok);
+
+        for (i = 0; i < RTK_EVENT_COUNT; i++) {
+            if (body->events & (1u << i)) {
+                rc |= rtk_body_gen_string(g,
+                          (const unsigned char *) rtk_event_names[i],
+                          strlen(rtk_event_names[i]));
+            }
+        }
+
+        rc |= (yajl_gen_array_close(g) != yajl_gen_status_ok);
+    }
+
+    if (body->fields & RTK_FIELD_NAME) {
+        rc |= rtk_body_gen_string(g, (const unsigned char *) "name", 4);
+        rc |= rtk_body_gen_string(g, body->name, body->name_len);
+    }
+
+    if (body->fields & RTK_FIELD_URL) {
+        rc |= rtk_body_gen_string(g, (const unsigned char *) "url", 3);
+        rc |= rtk_body_gen_string(g, body->url, body->url_len);
+    }
+
+    rc |= (yajl_gen_map_close(g) != yajl_gen_status_ok);
+
+    if (rc != 0 || yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok) {
+        yajl_gen_free(g);
+        return RTK_ERROR;
+    }
+
+    p = alloc(pool, n + 1);
+    if (p == NULL) {
+        yajl_gen_free(g);
+        return RTK_ERROR;
+    }
+
+    memcpy(p, buf, n);
+    p[n] = '\0';
+
+    yajl_gen_free(g);
+
+    *out = p;
+    *out_len = n;
+
+    return RTK_OK;
+}
+
+
+static int
+rtk_body_gen_string(yajl_gen g, const unsigned char *s, size_t len)
+{
+    /* an empty string may come with a NULL pointer */
+    if (s == NULL) {
+        s = (const unsigned char *) "";
+    }
+
+    return yajl_gen_string(g, s, len) != yajl_gen_status_ok;
+}
+
+
+static int
+rtk_body_null(void *data)
+{
+    return rtk_body_value(data, RTK_BODY_NULL, 0, NULL, 0);
+}
+
+
+static int
+rtk_body_boolean(void *data, int value)
+{
+    return rtk_body_value(data, RTK_BODY_BOOL, value, NULL, 0);
+}
+
+
+static int
+rtk_body_number(void *data, const char *s, size_t len)
+{
+    (void) s;
+    (void) len;
+
+    return rtk_body_value(data, RTK_BODY_NUMBER, 0, NULL, 0);
+}
+
+
+static int
+rtk_body_string(void *data, const unsigned char *s, size_t len)
+{
+    rtk_body_ctx_t  *ctx = data;
+
+    if (rtk_body_utf8(ctx, s, len) != RTK_OK) {
+        return 1;
+    }
+
+    return rtk_body_value(ctx, RTK_BODY_STRING, 0, s, len);
+}
+
+
+static int
+rtk_body_start_map(void *data)
+{
+    return rtk_body_value(data, RTK_BODY_MAP, 0, NULL, 0);
+}
+
+
+static int
+rtk_body_start_array(void *data)
+{
+    return rtk_body_value(data, RTK_BODY_ARRAY, 0, NULL, 0);
+}
+
+
+static int
+rtk_body_end_map(void *data)
+{
+    rtk_body_ctx_t  *ctx = data;
+
+    ctx->depth--;
+
+    if (ctx->depth == 0) {
+        rtk_body_ended(ctx);
+    }
+
+    return 1;
+}
+
+
+static int
+rtk_body_end_array(void *data)
+{
+    rtk_body_ctx_t  *ctx = data;
+
+    ctx->depth--;
+
+    if (ctx->depth == 0) {
+        rtk_body_ended(ctx);
+    }
+
+    /* without a schema error only the events array can end here */
+
+    if (ctx->failed || ctx->depth != 1) {
+        return 1;
+    }
+
+    if (ctx->body->events == 0) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                             "field \"events\": must not be empty");
+        return 1;
+    }
+
+    ctx->body->fields |= RTK_FIELD_EVENTS;
+
+    return 1;
+}
+
+
+static int
+rtk_body_map_key(void *data, const unsigned char *s, size_t len)
+{
+    int              i;
+    char             echo[RTK_BODY_ECHO_MAX + 4];
+    rtk_body_ctx_t  *ctx = data;
+
+    if (rtk_body_utf8(ctx, s, len) != RTK_OK) {
+        return 1;
+    }
+
+    if (ctx->failed) {
+        return 1;
+    }
+
+    /* without a schema error so far, keys are only met at depth 1 */
+
+    i = rtk_body_field(s, len);
+
+    if (i < 0) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_UNKNOWN,
+                             "field \"%s\": unknown field",
+                             rtk_body_echo(echo, s, len));
+        return 1;
+    }
+
+    if (ctx->seen & (1u << i)) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_JSON_DUPLICATE,
+                             "field \"%s\": duplicate key",
+                             rtk_field_names[i]);
+        return 1;
+    }
+
+    ctx->seen |= 1u << i;
+    ctx->field = 1u << i;
+
+    return 1;
+}
+
+
+static int
+rtk_body_value(rtk_body_ctx_t *ctx, int type, int value,
+    const unsigned char *s, size_t len)
+{
+    size_t       level;
+    rtk_body_t  *body;
+
+    body = ctx->body;
+
+    /* 0: the document, 1: a member of it, 2: an item of "events" */
+    level = ctx->depth;
+
+    if (type == RTK_BODY_MAP || type == RTK_BODY_ARRAY) {
+        ctx->depth++;
+
+    } else if (level == 0) {
+        rtk_body_ended(ctx);
+    }
+
+    if (ctx->failed) {
+        return 1;
+    }
+
+    if (level == 0) {
+
+        if (type != RTK_BODY_MAP) {
+            ctx->failed = 1;
+            (void) rtk_error_set(&ctx->error, RTK_E_FIELD_TYPE,
+                                 "body must be a JSON object");
+        }
+
+        return 1;
+    }
+
+    if (level == 2) {
+
+        if (type != RTK_BODY_STRING) {
+            return rtk_body_type_error(ctx);
+        }
+
+        return rtk_body_event(ctx, s, len);
+    }
+
+    switch (ctx->field) {
+
+    case RTK_FIELD_ENABLED:
+
+        if (type != RTK_BODY_BOOL) {
+            return rtk_body_type_error(ctx);
+        }
+
+        body->enabled = (value != 0);
+        body->fields |= RTK_FIELD_ENABLED;
+
+        return 1;
+
+    case RTK_FIELD_EVENTS:
+
+        if (type != RTK_BODY_ARRAY) {
+            return rtk_body_type_error(ctx);
+        }
+
+        return 1;
+
+    case RTK_FIELD_NAME:
+
+        if (type != RTK_BODY_STRING) {
+            return rtk_body_type_error(ctx);
+        }
+
+        return rtk_body_name(ctx, s, len);
+
+    default: /* RTK_FIELD_URL */
+
+        if (type != RTK_BODY_STRING) {
+            return rtk_body_type_error(ctx);
+        }
+
+        return rtk_body_url(ctx, s, len);
+    }
+}
+
+
+/* the top-level value is complete: record where, to check what follows */
+
+static void
+rtk_body_ended(rtk_body_ctx_t *ctx)
+{
+    /* a value completed by yajl_complete_parse() took all the input */
+    ctx->end = ctx->finishing ? (size_t) -1
+                              : yajl_get_bytes_consumed(ctx->handle);
+}
+
+
+static int
+rtk_body_type_error(rtk_body_ctx_t *ctx)
+{
+    const char  *name, *what;
+
+    ctx->failed = 1;
+
+    switch (ctx->field) {
+
+    case RTK_FIELD_ENABLED:
+        name = "enabled";
+        what = "a boolean";
+        break;
+
+    case RTK_FIELD_EVENTS:
+        name = "events";
+        what = "an array of strings";
+        break;
+
+    case RTK_FIELD_NAME:
+        name = "name";
+        what = "a string";
+        break;
+
+    default: /* RTK_FIELD_URL */
+        name = "url";
+        what = "a string";
+        break;
+    }
+
+    (void) rtk_error_set(&ctx->error, RTK_E_FIELD_TYPE,
+                         "field \"%s\": must be %s", name, what);
+
+    return 1;
+}
+
+
+static int
+rtk_body_event(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
+{
+    int    i;
+    char   echo[RTK_BODY_ECHO_MAX + 4];
+
+    i = rtk_event_lookup(s, len);
+
+    if (i < 0) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                             "field \"events\": unknown event \"%s\"",
+                             rtk_body_echo(echo, s, len));
+        return 1;
+    }
+
+    if (ctx->body->events & (1u << i)) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                             "field \"events\": duplicate event \"%s\"",
+                             rtk_event_names[i]);
+        return 1;
+    }
+
+    ctx->body->events |= 1u << i;
+
+    return 1;
+}
+
+
+static int
+rtk_body_name(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
+{
+    size_t          i;
+    unsigned char  *p;
+
+    if (len == 0) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                             "field \"name\": must not be empty");
+        return 1;
+    }
+
+    if (len > RTK_NAME_MAX) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                             "field \"name\": longer than %d bytes",
+                             RTK_NAME_MAX);
+        return 1;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            ctx->failed = 1;
+            (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                                 "field \"name\": contains a control "
+                                 "character");
+            return 1;
+        }
+    }
+
+    p = rtk_body_copy(ctx, s, len);
+    if (p == NULL) {
+        return 0;
+    }
+
+    ctx->body->name = p;
+    ctx->body->name_len = len;
+    ctx->body->fields |= RTK_FIELD_NAME;
+
+    return 1;
+}
+
+
+static int
+rtk_body_url(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
+{
+    const char     *reason;
+    rtk_error_t     uerr;
+    unsigned char  *p;
+
+    if (len > RTK_URL_MAX) {
+        ctx->failed = 1;
+        (void) rtk_error_set(&ctx->error, RTK_E_FIELD_VALUE,
+                             "field \"url\": longer than %d bytes",
+                             RTK_URL_MAX);
+        return 1;
+    }
+
+    /* rtk_url_t points into the string: parse the copy that stays */
+
+    p = rtk_body_copy(ctx, s, len);
+    if (p == NULL) {
+        return 0;
+    }
+
+    memset(&uerr, 0, sizeof(rtk_error_t));
+
+    if (rtk_url_parse(&ctx->body->url_parsed, p, len, &uerr) != RTK_OK) {
+        ctx->failed = 1;
+
+        uerr.message[RTK_ERROR_MESSAGE_MAX - 1] = '\0';
+        reason = uerr.message;
+
+        if (strncmp(reason, RTK_BODY_URL_FIELD,
+                    sizeof(RTK_BODY_URL_FIELD) - 1)
+            == 0)
+        {
+            reason += sizeof(RTK_BODY_URL_FIELD) - 1;
+
+        } else if (strncmp(reason, "url:", 4) == 0) {
+            reason += 3;
+        }
+
+        if (reason[0] == ':') {
+            reason++;
+        }
+
+        while (reason[0] == ' ') {
+            reason++;
+        }
+
+        if (reason[0] == '\0') {
+            reason = "invalid url";
+        }
+
+        (void) rtk_error_set(&ctx->error,
+                             uerr.code != 0 ? uerr.code : RTK_E_URL_INVALID,
+                             RTK_BODY_URL_FIELD ": %s", reason);
+        return 1;
+    }
+
+    ctx->body->url = p;
+    ctx->body->url_len = len;
+    ctx->body->fields |= RTK_FIELD_URL;
+
+    return 1;
+}
+
+
+static int
+rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
+{
+    size_t                n;
+    const unsigned char  *p, *end;
+
+    if (ctx->invalid) {
+        return RTK_ERROR;
+    }
+
+    p = s;
+    end = s + len;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        n = rtk_body_utf8_len(p, end);
+
+        if (n == 0) {
+            /* yajl's own check lets overlongs and surrogates through */
+            ctx->invalid = 1;
+            ctx->failed = 1;
+            (void) rtk_error_set(&ctx->error, RTK_E_JSON_SYNTAX,
+                                 "invalid JSON: invalid UTF-8 in a string");
+            return RTK_ERROR;
+        }
+
+        p += n;
+    }
+
+    return RTK_OK;
+}
+
+
+/* the length of the well-formed UTF-8 sequence at p, 0 if there is none */
+
+static size_t
+rtk_body_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t         n, i;
+    unsigned char  lo, hi;
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        lo = (p[0] == 0xe0) ? 0xa0 : 0x80;
+        hi = (p[0] == 0xed) ? 0x9f : 0xbf;
+
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        lo = (p[0] == 0xf0) ? 0x90 : 0x80;
+        hi = (p[0] == 0xf4) ? 0x8f : 0xbf;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (end - p) < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * Finds \u escapes of surrogates that do not form a pair.  Outside
+ * strings a valid document has no '"' or '\\' other than those that
+ * start a string, so tracking strings is enough; for an invalid one
+ * the answer does not matter, yajl rejects it anyway.
+ */
+
+static int
+rtk_body_escapes(const unsigned char *p, size_t len, size_t *pos)
+{
+    int                   cp, lo;
+    unsigned              instr;
+    const unsigned char  *start, *end;
+
+    start = p;
+    end = p + len;
+    instr = 0;
+
+    while (p < end) {
+
+        if (!instr) {
+            if (*p == '"') {
+                instr = 1;
+            }
+
+            p++;
+            continue;
+        }
+
+        if (*p == '"') {
+            instr = 0;
+            p++;
+            continue;
+        }
+
+        if (*p != '\\') {
+            p++;
+            continue;
+        }
+
+        if (end - p < 2) {
+            return RTK_OK;
+        }
+
+        if (p[1] != 'u') {
+            p += 2;
+            continue;
+        }
+
+        cp = rtk_body_hex4(p + 2, end);
+
+        if (cp < 0) {
+            return RTK_OK;
+        }
+
+        if (cp >= 0xdc00 && cp <= 0xdfff) {
+            *pos = p - start;
+            return RTK_ERROR;
+        }
+
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+
+            if (end - p < 12 || p[6] != '\\' || p[7] != 'u') {
+                *pos = p - start;
+                return RTK_ERROR;
+            }
+
+            lo = rtk_body_hex4(p + 8, end);
+
+            if (lo < 0xdc00 || lo > 0xdfff) {
+                *pos = p - start;
+                return RTK_ERROR;
+            }
+
+            p += 12;
+            continue;
+        }
+
+        p += 6;
+    }
+
+    return RTK_OK;
+}
+
+
+static int
+rtk_body_hex4(const unsigned char *p, const unsigned char *end)
+{
+    int  i, v;
+
+    if (end - p < 4) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        v <<= 4;
+
+        if (p[i] >= '0' && p[i] <= '9') {
+            v |= p[i] - '0';
+
+        } else if (p[i] >= 'a' && p[i] <= 'f') {
+            v |= p[i] - 'a' + 10;
+
+        } else if (p[i] >= 'A' && p[i] <= 'F') {
+            v |= p[i] - 'A' + 10;
+
+        } else {
+            return -1;
+        }
+    }
+
+    return v;
+}
+
+
+static int
+rtk_body_field(const unsigned char *s, size_t len)
+{
+    int  i;
+
+    for (i = 0; i < 4; i++) {
+        if (strlen(rtk_field_names[i]) == len
+            && memcmp(rtk_field_names[i], s, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+static unsigned char *
+rtk_body_copy(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
+{
+    unsigned char  *p;
+
+    p = ctx->alloc(ctx->pool, len + 1);
+    if (p == NULL) {
+        ctx->nomem = 1;
+        return NULL;
+    }
+
+    if (len != 0) {
+        memcpy(p, s, len);
+    }
+
+    p[len] = '\0';
+
+    return p;
+}
+
+
+/*
+ * A short, printable copy of client input for a message: at most
+ * RTK_BODY_ECHO_MAX bytes, anything but plain ASCII shown as '?'.
+ */
+
+static const char *
+rtk_body_echo(char *buf, const unsigned char *s, size_t len)
+{
+    size_t  i, n;
+
+    n = (len > RTK_BODY_ECHO_MAX) ? RTK_BODY_ECHO_MAX : len;
+
+    for (i = 0; i < n; i++) {
+        buf[i] = (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+                 ? '?' : (char) s[i];
+    }
+
+    if (n < len) {
+        buf[n++] = '.';
+        buf[n++] = '.';
+        buf[n++] = '.';
+    }
+
+    buf[n] = '\0';
+
+    return buf;
+}

@@ -1,0 +1,224 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ */
+
+
+#include "rtk_json.h"
+
+
+static size_t rtk_json_utf8_len(const unsigned char *p,
+    const unsigned char *end);
+
+
+static const char  rtk_json_hex[] = "0123456789abcdef";
+
+
+/*
+ * The length of the well-formed UTF-8 sequence at p (2 to 4), or 0:
+ * overlong forms, surrogates and code points above U+10FFFF are not
+ * well-formed (Unicode, table 3-7).
+ */
+
+static size_t
+rtk_json_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t         n, i;
+    unsigned char  lo, hi;
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+
+        if (p[0] == 0xe0) {
+            lo = 0xa0;
+
+        } else if (p[0] == 0xed) {
+            hi = 0x9f;
+        }
+
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+
+        if (p[0] == 0xf0) {
+            lo = 0x90;
+
+        } else if (p[0] == 0xf4) {
+            hi = 0x8f;
+        }
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (end - p) < n) {
+        return 0;
+    }
+
+    if (p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
+size_t
+rtk_json_escape_len(const unsigned char *src, size_t len)
+{
+    size_t                n, size;
+    const unsigned char  *p, *end;
+
+    size = 0;
+    p = src;
+    end = src + len;
+
+    while (p < end) {
+
+        switch (*p) {
+
+        case '"':
+        case '\\':
+        case '\b':
+        case '\f':
+        case '\n':
+        case '\r':
+        case '\t':
+            size += 2;
+            p++;
+            continue;
+        }
+
+        if (*p < 0x20 || *p == 0x7f) {
+            size += sizeof("\\u0000") - 1;
+            p++;
+            continue;
+        }
+
+        if (*p < 0x80) {
+            size++;
+            p++;
+            continue;
+        }
+
+        n = rtk_json_utf8_len(p, end);
+
+        if (n == 0) {
+            size += sizeof("\\ufffd") - 1;
+            p++;
+            continue;
+        }
+
+        size += n;
+        p += n;
+    }
+
+    return size;
+}
+
+
+unsigned char *
+rtk_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    size_t                n;
+    unsigned char         c;
+    const unsigned char  *p, *end;
+
+    p = src;
+    end = src + len;
+
+    while (p < end) {
+        c = *p;
+
+        switch (c) {
+
+        case '"':
+        case '\\':
+            *dst++ = '\\';
+            *dst++ = c;
+            p++;
+            continue;
+
+        case '\b':
+            c = 'b';
+            break;
+
+        case '\f':
+            c = 'f';
+            break;
+
+        case '\n':
+            c = 'n';
+            break;
+
+        case '\r':
+            c = 'r';
+            break;
+
+        case '\t':
+            c = 't';
+            break;
+
+        default:
+            c = 0;
+            break;
+        }
+
+        if (c != 0) {
+            *dst++ = '\\';
+            *dst++ = c;
+            p++;
+            continue;
+        }
+
+        c = *p;
+
+        if (c < 0x20 || c == 0x7f) {
+            *dst++ = '\\';
+            *dst++ = 'u';
+            *dst++ = '0';
+            *dst++ = '0';
+            *dst++ = rtk_json_hex[c >> 4];
+            *dst++ = rtk_json_hex[c & 0x0f];
+            p++;
+            continue;
+        }
+
+        if (c < 0x80) {
+            *dst++ = c;
+            p++;
+            continue;
+        }
+
+        n = rtk_json_utf8_len(p, end);
+
+        if (n == 0) {
+            /* one replacement character per byte that does not fit */
+            *dst++ = '\\';
+            *dst++ = 'u';
+            *dst++ = 'f';
+            *dst++ = 'f';
+            *dst++ = 'f';
+            *dst++ = 'd';
+            p++;
+            continue;
+        }
+
+        while (n-- != 0) {
+            *dst++ = *p++;
+        }
+    }
+
+    return dst;
+}

@@ -1,0 +1,344 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * rtk_route_parse() on raw request targets: the accepted shapes, each
+ * 400 and 404 code, and the rebuilt upstream path.
+ */
+
+
+#include "rtk_test.h"
+#include "rtk_route.h"
+
+
+#define A    "0123456789abcdef0123456789abcdef"
+#define U    "123e4567-e89b-12d3-a456-426614174000"
+#define W    "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1b"
+#define H    "fedcba9876543210fedcba9876543210"
+
+#define P(account, app, webhook)                                             \
+    "/accounts/" account "/realtime/kit/" app "/webhooks/" webhook
+
+#define RTK_RT_CODE(target, want)                                            \
+    RTK_CHECK(rtk_rt_code(target, sizeof(target) - 1) == (want),             \
+              "%s: got %d, want %d (%s)", target, rtk_rt_err.code, want,     \
+              rtk_rt_err.message)
+
+
+static int rtk_rt_code(const char *target, size_t len);
+static void rtk_rt_test_valid(void);
+static void rtk_rt_test_path(void);
+static void rtk_rt_test_400(void);
+static void rtk_rt_test_404(void);
+static void rtk_rt_test_ids(void);
+
+
+static rtk_route_t  rtk_rt_route;
+static rtk_error_t  rtk_rt_err;
+
+
+static int
+rtk_rt_code(const char *target, size_t len)
+{
+    int  rc;
+
+    memset(&rtk_rt_route, 0x5a, sizeof(rtk_route_t));
+    memset(&rtk_rt_err, 0, sizeof(rtk_error_t));
+
+    rc = rtk_route_parse(&rtk_rt_route, (const unsigned char *) target, len,
+                         &rtk_rt_err);
+
+    if (rc == RTK_OK) {
+        return 0;
+    }
+
+    RTK_CHECK(rc == RTK_ERROR, "rc %d", rc);
+    RTK_CHECK(rtk_rt_err.status == rtk_rt_err.code / 100
+              && (rtk_rt_err.status == 400 || rtk_rt_err.status == 404),
+              "status %d code %d", rtk_rt_err.status, rtk_rt_err.code);
+    RTK_CHECK(rtk_rt_err.message[0] != '\0', "no message");
+
+    return rtk_rt_err.code;
+}
+
+
+static void
+rtk_rt_test_valid(void)
+{
+    RTK_RT_CODE(P(A, U, W), 0);
+    RTK_CHECK(strcmp(rtk_rt_route.account, A) == 0
+              && strcmp(rtk_rt_route.app, U) == 0
+              && rtk_rt_route.app_len == 36
+              && strcmp(rtk_rt_route.webhook, W) == 0, "uuid app");
+
+    RTK_RT_CODE("/client/v4" P(A, U, W), 0);
+    RTK_CHECK(strcmp(rtk_rt_route.account, A) == 0
+              && strcmp(rtk_rt_route.app, U) == 0
+              && strcmp(rtk_rt_route.webhook, W) == 0, "with prefix");
+
+    RTK_RT_CODE(P(A, H, W), 0);
+    RTK_CHECK(strcmp(rtk_rt_route.app, H) == 0 && rtk_rt_route.app_len == 32,
+              "hex app");
+
+    RTK_RT_CODE("/client/v4" P(A, H, W), 0);
+    RTK_CHECK(strcmp(rtk_rt_route.app, H) == 0 && rtk_rt_route.app_len == 32,
+              "hex app with prefix");
+
+    RTK_RT_CODE(P("00000000000000000000000000000000",
+                  "00000000-0000-0000-0000-000000000000",
+                  "ffffffff-ffff-ffff-ffff-ffffffffffff"), 0);
+}
+
+
+static void
+rtk_rt_test_path(void)
+{
+    size_t         n;
+    unsigned char  buf[RTK_ROUTE_PATH_MAX + 1];
+
+    static const char  want_uuid[] = "/client/v4" P(A, U, W);
+    static const char  want_hex[] = "/client/v4" P(A, H, W);
+
+    RTK_CHECK(RTK_ROUTE_PATH_MAX == sizeof(want_uuid) - 1,
+              "RTK_ROUTE_PATH_MAX %zu", (size_t) RTK_ROUTE_PATH_MAX);
+
+    RTK_RT_CODE(P(A, U, W), 0);
+    buf[RTK_ROUTE_PATH_MAX] = 'Z';
+    n = rtk_route_path(&rtk_rt_route, buf);
+    RTK_CHECK(n == sizeof(want_uuid) - 1
+              && memcmp(buf, want_uuid, n) == 0
+              && buf[RTK_ROUTE_PATH_MAX] == 'Z',
+              "path %.*s", (int) n, buf);
+
+    RTK_RT_CODE("/client/v4" P(A, H, W), 0);
+    buf[sizeof(want_hex) - 1] = 'Z';
+    n = rtk_route_path(&rtk_rt_route, buf);
+    RTK_CHECK(n == sizeof(want_hex) - 1 && memcmp(buf, want_hex, n) == 0
+              && buf[n] == 'Z', "hex path %.*s", (int) n, buf);
+}
+
+
+static void
+rtk_rt_test_400(void)
+{
+    /* percent-encoding of any kind, anywhere, even %2F */
+    RTK_RT_CODE(P(A, U, W) "%2F", RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("/accounts%2F" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U "/webhooks/"
+                "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1%62", RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("/%61ccounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("/client%2Fv4" P(A, U, W), RTK_E_PATH_ENCODED);
+    RTK_RT_CODE(P(A, U, W) "?a=%20", RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("/%", RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("/%2e%2e/x", RTK_E_PATH_ENCODED);
+
+    /* query, even empty */
+    RTK_RT_CODE(P(A, U, W) "?", RTK_E_PATH_QUERY);
+    RTK_RT_CODE(P(A, U, W) "?x=1", RTK_E_PATH_QUERY);
+    RTK_RT_CODE("/client/v4" P(A, U, W) "?", RTK_E_PATH_QUERY);
+    RTK_RT_CODE("/?", RTK_E_PATH_QUERY);
+    RTK_RT_CODE(P(A, U, W) "?a//b", RTK_E_PATH_QUERY);
+    RTK_RT_CODE(P(A, U, W) "?/../", RTK_E_PATH_QUERY);
+
+    /* empty segments */
+    RTK_RT_CODE("/" P(A, U, W), RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE("/client/v4/" P(A, U, W), RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE("/accounts//" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE("/accounts/" A "/realtime//kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE(P(A, U, W) "//", RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE("//", RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE("/accounts//realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOUBLE_SLASH);
+
+    /* dot segments */
+    RTK_RT_CODE("/accounts/" A "/realtime/./kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE("/accounts/" A "/x/../realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE("/./accounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE("/../accounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE("/client/v4/.." P(A, U, W), RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE(P(A, U, W) "/.", RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE(P(A, U, W) "/..", RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE("/.", RTK_E_PATH_DOT_SEGMENT);
+    RTK_RT_CODE("/..", RTK_E_PATH_DOT_SEGMENT);
+
+    /* dots that are not dot segments are just a wrong path */
+    RTK_RT_CODE("/.../accounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/.accounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE(P(A, U, W) ".", RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, W) "/x.", RTK_E_ROUTE_NOT_FOUND);
+
+    /* trailing slash */
+    RTK_RT_CODE(P(A, U, W) "/", RTK_E_PATH_TRAILING);
+    RTK_RT_CODE("/client/v4" P(A, U, W) "/", RTK_E_PATH_TRAILING);
+    RTK_RT_CODE("/client/v4/", RTK_E_PATH_TRAILING);
+    RTK_RT_CODE("/", RTK_E_ROUTE_NOT_FOUND);
+
+    /* the order of the checks */
+    RTK_RT_CODE("//?%", RTK_E_PATH_ENCODED);
+    RTK_RT_CODE("//./?", RTK_E_PATH_QUERY);
+    RTK_RT_CODE("//./", RTK_E_PATH_DOUBLE_SLASH);
+    RTK_RT_CODE("/./", RTK_E_PATH_DOT_SEGMENT);
+}
+
+
+static void
+rtk_rt_test_404(void)
+{
+    RTK_RT_CODE("", RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("*", RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("accounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("http://example.com" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/client/v4", RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/client", RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts", RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A, RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U, RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U "/webhooks",
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE(P(A, U, W) "/x", RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE(P(A, U, W) "/webhooks/" W, RTK_E_ROUTE_NOT_FOUND);
+
+    /* the prefix is exact and only once */
+    RTK_RT_CODE("/client/v5" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/client/v4x" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/Client/v4" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/client/V4" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/client/v4/client/v4" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/v4" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/api/client/v4" P(A, U, W), RTK_E_ROUTE_NOT_FOUND);
+
+    /* the literal segments are exact */
+    RTK_RT_CODE("/Accounts/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/account/" A "/realtime/kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/Kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kits/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtimes/kit/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/kit/realtime/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U "/webhook/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U "/Webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U "/webhooks;x/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit/" U "/webhooks\\/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+    RTK_RT_CODE("/accounts/" A "/realtime/kit\0/" U "/webhooks/" W,
+                RTK_E_ROUTE_NOT_FOUND);
+
+    /* a wrong shape wins over a bad id */
+    RTK_RT_CODE("/accounts/X/realtime/kit/Y/webhook/Z",
+                RTK_E_ROUTE_NOT_FOUND);
+}
+
+
+static void
+rtk_rt_test_ids(void)
+{
+    /* account: exactly 32 lowercase hex */
+    RTK_RT_CODE(P("0123456789ABCDEF0123456789abcdef", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P("0123456789abcdef0123456789abcdeF", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P("0123456789abcdef0123456789abcde", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P("0123456789abcdef0123456789abcdef0", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P("0123456789abcdef0123456789abcdeg", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P(U, U, W), RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P("x", U, W), RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P("0123456789abcdef 123456789abcdef", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE("/client/v4" P("0123456789abcdef0123456789abcde", U, W),
+                RTK_E_ROUTE_ACCOUNT);
+
+    /* app: a lowercase uuid or 32 lowercase hex */
+    RTK_RT_CODE(P(A, "123E4567-E89B-12D3-A456-426614174000", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456-42661417400A", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "FEDCBA9876543210FEDCBA9876543210", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "fedcba9876543210fedcba987654321", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "fedcba9876543210fedcba98765432100", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456-42661417400", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456-4266141740000", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567e-89b-12d3-a456-426614174000", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456_426614174000", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "{123e4567-e89b-12d3-a456-426614174000}", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456-42661417400g", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "1-3e4567-e89b-12d3-a456-426614174000", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456-4266141740-0", W),
+                RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "x", W), RTK_E_ROUTE_APP);
+    RTK_RT_CODE("/client/v4" P(A, "123E4567-E89B-12D3-A456-426614174000",
+                               W), RTK_E_ROUTE_APP);
+
+    /* webhook: a lowercase uuid only */
+    RTK_RT_CODE(P(A, U, "9F8E7D6C-5B4A-4392-8171-605F4E3D2C1B"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1B"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c5b4a43928171605f4e3d2c1b"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1bb"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171605f-4e3d2c1b"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1x"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1b;x"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "9f8e7d6c-5b4a-4392-8171-605f4e3d2c1b#x"),
+                RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE(P(A, U, "x"), RTK_E_ROUTE_WEBHOOK);
+    RTK_RT_CODE("/client/v4" P(A, U, "9f8e7d6c5b4a43928171605f4e3d2c1b"),
+                RTK_E_ROUTE_WEBHOOK);
+
+    /* with more than one bad id the first one is named */
+    RTK_RT_CODE(P("x", "y", "z"), RTK_E_ROUTE_ACCOUNT);
+    RTK_RT_CODE(P(A, "y", "z"), RTK_E_ROUTE_APP);
+}
+
+
+int
+main(void)
+{
+    (void) rtk_test_alloc;
+
+    rtk_rt_test_valid();
+    rtk_rt_test_path();
+    rtk_rt_test_400();
+    rtk_rt_test_404();
+    rtk_rt_test_ids();
+
+    return rtk_test_report("route");
+}
