@@ -1,0 +1,1162 @@
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * Policy engine tests: every decision and reason code, lookup
+ * precedence, groups, report-only at each level, URL allowlists through
+ * the real matcher, every loading error with its line:column, and the
+ * load and evaluation times of a 100,000-app policy.
+ */
+
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "rtk_policy.h"
+#include "rtk_test.h"
+
+
+#define A1    "0123456789abcdef0123456789abcdef"
+#define A2    "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2"
+#define A3    "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
+#define A4    "a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4"
+#define APP1  "11111111-2222-3333-4444-555555555555"
+#define APP2  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define APP3  "33333333-3333-3333-3333-333333333333"
+#define APP4  "44444444-4444-4444-4444-444444444444"
+#define HOOK  "99999999-8888-7777-6666-555555555555"
+
+#define EV_STARTED   0x001
+#define EV_ENDED     0x002
+#define EV_SUMMARY   0x100
+
+
+typedef struct {
+    int          decision;
+    int          code;
+    const char  *rule;
+    const char  *message;    /* a substring of the reason, or NULL */
+} rtk_want_t;
+
+
+static rtk_policy_t *parse(const char *json);
+static void body_init(rtk_body_t *b, unsigned fields, unsigned enabled,
+    unsigned events, const char *url);
+static void route_init(rtk_route_t *r, const char *account, const char *app);
+static void check_eval(int line, const rtk_policy_t *p, const char *caller,
+    const char *account, const char *app, const rtk_body_t *b,
+    rtk_want_t want);
+static void check_error(int line, const char *json, const char *want);
+static double now(void);
+static char *generate(size_t napps);
+static void test_decisions(void);
+static void test_precedence(void);
+static void test_report_only(void);
+static void test_urls(void);
+static void test_load_errors(void);
+static void test_files(void);
+static void test_misc(void);
+static void test_scale(void);
+
+
+/* the main policy of the decision tests */
+static const char  policy_main[] =
+    "{\n"
+    "  \"mode\": \"enforce\",\n"
+    "  \"accounts\": {\n"
+    "    \"" A1 "\": {\n"
+    "      \"apps\": {\n"
+    "        \"" APP1 "\": {\n"
+    "          \"editors\": [\"@ops\", \"dave\", \"erin\", \"frank\"],\n"
+    "          \"enablers\": [\"@sec\", \"alice\", \"frank\"],\n"
+    "          \"disablers\": [\"bob\", \"frank\"],\n"
+    "          \"urls\": [\"https://hooks.example.com/rtk\",\n"
+    "                   \"https://*.svc.example.net\",\n"
+    "                   \"https://192.0.2.10:8443/\"],\n"
+    "          \"events\": [\"meeting.started\", \"meeting.ended\"],\n"
+    "          \"fields\": {\n"
+    "            \"dave\": [\"name\"],\n"
+    "            \"@ops\": [\"enabled\", \"url\"],\n"
+    "            \"erin\": [\"events\"],\n"
+    "            \"@sec\": [\"name\"]\n"
+    "          }\n"
+    "        },\n"
+    "        \"" APP2 "\": {\n"
+    "          \"editors\": [\"alice\"]\n"
+    "        },\n"
+    "        \"*\": {\"mode\": \"report-only\", \"editors\": [\"zed\"]}\n"
+    "      }\n"
+    "    },\n"
+    "    \"" A2 "\": {\n"
+    "      \"mode\": \"report-only\",\n"
+    "      \"apps\": {\n"
+    "        \"" APP2 "\": {\"editors\": [\"alice\"]},\n"
+    "        \"" APP3 "\": {\"mode\": \"enforce\", \"editors\": [\"alice\"]}\n"
+    "      }\n"
+    "    },\n"
+    "    \"*\": {\n"
+    "      \"apps\": {\n"
+    "        \"" APP2 "\": {\"editors\": [\"star-app2\"]},\n"
+    "        \"*\": {\"editors\": [\"star-star\"], \"events\": [\n"
+    "          \"meeting.started\", \"meeting.ended\",\n"
+    "          \"meeting.participantJoined\", \"meeting.participantLeft\",\n"
+    "          \"recording.statusUpdate\", \"livestreaming.statusUpdate\",\n"
+    "          \"meeting.chatSynced\", \"meeting.transcript\",\n"
+    "          \"meeting.summary\"]}\n"
+    "      }\n"
+    "    }\n"
+    "  },\n"
+    "  \"groups\": {\n"
+    "    \"ops\": [\"alice\", \"bob\", \"alice\"],\n"
+    "    \"sec\": [\"carol\", \"frank\"],\n"
+    "    \"unused\": []\n"
+    "  }\n"
+    "}\n";
+
+
+static rtk_policy_t *
+parse(const char *json)
+{
+    rtk_error_t    err;
+    rtk_policy_t  *p;
+
+    p = rtk_policy_parse((const unsigned char *) json, strlen(json),
+                         "p.json", &err);
+
+    if (p == NULL) {
+        fprintf(stderr, "unexpected load error: %s\n", err.message);
+    }
+
+    return p;
+}
+
+
+static void
+body_init(rtk_body_t *b, unsigned fields, unsigned enabled, unsigned events,
+    const char *url)
+{
+    rtk_error_t  err;
+
+    memset(b, 0, sizeof(rtk_body_t));
+    b->fields = fields;
+    b->enabled = enabled;
+    b->events = events;
+
+    if (fields & RTK_FIELD_NAME) {
+        b->name = (unsigned char *) "n";
+        b->name_len = 1;
+    }
+
+    if (url != NULL) {
+        b->fields |= RTK_FIELD_URL;
+        b->url = (unsigned char *) url;
+        b->url_len = strlen(url);
+
+        if (rtk_url_parse(&b->url_parsed, b->url, b->url_len, &err)
+            != RTK_OK)
+        {
+            fprintf(stderr, "test url %s rejected: %s\n", url, err.message);
+        }
+    }
+}
+
+
+static void
+route_init(rtk_route_t *r, const char *account, const char *app)
+{
+    memset(r, 0, sizeof(rtk_route_t));
+    strcpy(r->account, account);
+    strcpy(r->app, app);
+    strcpy(r->webhook, HOOK);
+    r->app_len = strlen(app);
+}
+
+
+static void
+check_eval(int line, const rtk_policy_t *p, const char *caller,
+    const char *account, const char *app, const rtk_body_t *b,
+    rtk_want_t want)
+{
+    rtk_route_t     r;
+    rtk_decision_t  d;
+
+    route_init(&r, account, app);
+    memset(&d, 0x5a, sizeof(rtk_decision_t));
+
+    rtk_policy_eval(p, (const unsigned char *) caller, strlen(caller), &r, b,
+                    &d);
+
+    RTK_CHECK(d.decision == want.decision && d.reason.code == want.code,
+              "line %d: caller %s: decision %d code %d (%s), want %d %d",
+              line, caller, d.decision, d.reason.code, d.reason.message,
+              want.decision, want.code);
+
+    RTK_CHECK(strcmp(d.rule, want.rule) == 0,
+              "line %d: rule \"%s\", want \"%s\"", line, d.rule, want.rule);
+
+    if (want.code == 0) {
+        RTK_CHECK(d.reason.status == 200 && d.reason.message[0] == '\0',
+                  "line %d: allow with status %d message \"%s\"", line,
+                  d.reason.status, d.reason.message);
+
+    } else {
+        RTK_CHECK(d.reason.status == 403,
+                  "line %d: status %d", line, d.reason.status);
+    }
+
+    if (want.message != NULL) {
+        RTK_CHECK(strstr(d.reason.message, want.message) != NULL,
+                  "line %d: message \"%s\", want \"%s\"", line,
+                  d.reason.message, want.message);
+    }
+}
+
+
+#define EVAL(p, caller, account, app, b, dec, code, rule, msg)               \
+    do {                                                                     \
+        rtk_want_t  w_ = { dec, code, rule, msg };                           \
+        check_eval(__LINE__, p, caller, account, app, b, w_);                \
+    } while (0)
+
+#define ALLOW    RTK_DECISION_ALLOW
+#define DENY     RTK_DECISION_DENY
+#define WOULD    RTK_DECISION_WOULD_DENY
+
+#define R_APP1   "accounts." A1 ".apps." APP1
+
+
+/* want: the exact "FILE:LINE:COL: " prefix and the start of the text */
+
+static void
+check_error(int line, const char *json, const char *want)
+{
+    rtk_error_t    err;
+    rtk_policy_t  *p;
+
+    memset(&err, 0, sizeof(rtk_error_t));
+
+    p = rtk_policy_parse((const unsigned char *) json, strlen(json),
+                         "p.json", &err);
+
+    RTK_CHECK(p == NULL, "line %d: loaded, want error \"%s\"", line, want);
+
+    if (p != NULL) {
+        rtk_policy_free(p);
+        return;
+    }
+
+    RTK_CHECK(strncmp(err.message, want, strlen(want)) == 0,
+              "line %d: error \"%s\", want \"%s...\"", line, err.message,
+              want);
+}
+
+
+#define ERR(json, want)  check_error(__LINE__, json, want)
+
+
+static double
+now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static void
+test_decisions(void)
+{
+    rtk_body_t     b;
+    rtk_policy_t  *p;
+
+    p = parse(policy_main);
+    RTK_CHECK(p != NULL, "main policy");
+
+    if (p == NULL) {
+        return;
+    }
+
+    RTK_CHECK(rtk_policy_apps(p) == 7, "apps %zu", rtk_policy_apps(p));
+
+    /* editors: direct, through a group, unknown, case, empty */
+    body_init(&b, RTK_FIELD_URL, 0, 0, "https://hooks.example.com/rtk");
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+    EVAL(p, "bob", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+    EVAL(p, "mallory", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1,
+         "caller \"mallory\" is not an editor of app " APP1);
+    EVAL(p, "Alice", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1, NULL);
+    EVAL(p, "alice ", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1, NULL);
+    EVAL(p, "", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1, NULL);
+
+    /* carol is an enabler (via @sec) but not an editor */
+    body_init(&b, RTK_FIELD_ENABLED, 1, 0, NULL);
+    EVAL(p, "carol", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1, NULL);
+
+    /* zed edits only the "*" app; a caller only in "fields" is no one */
+    EVAL(p, "zed", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1, NULL);
+
+    /* fields: @ops may change enabled and url only */
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1,
+         "caller \"alice\" may not change field \"name\" of app " APP1);
+    EVAL(p, "dave", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    body_init(&b, RTK_FIELD_NAME | RTK_FIELD_EVENTS, 0, EV_STARTED, NULL);
+    EVAL(p, "dave", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1,
+         "field \"events\"");
+    EVAL(p, "erin", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1,
+         "field \"name\"");
+
+    /* frank: an editor, restricted through @sec to name */
+    body_init(&b, RTK_FIELD_ENABLED, 1, 0, NULL);
+    EVAL(p, "frank", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1,
+         "field \"enabled\"");
+
+    /* the field check comes before the enable check */
+    body_init(&b, RTK_FIELD_ENABLED | RTK_FIELD_NAME, 1, 0, NULL);
+    EVAL(p, "bob", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1, NULL);
+
+    /* enabling: alice directly, bob is not an enabler */
+    body_init(&b, RTK_FIELD_ENABLED, 1, 0, NULL);
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+    EVAL(p, "bob", A1, APP1, &b, DENY, RTK_E_DENY_ENABLE, R_APP1,
+         "caller \"bob\" may not enable webhooks of app " APP1);
+
+    /* disabling: "disablers" present, so only bob (and frank) */
+    body_init(&b, RTK_FIELD_ENABLED, 0, 0, NULL);
+    EVAL(p, "bob", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_DISABLE, R_APP1,
+         "caller \"alice\" may not disable webhooks of app " APP1);
+
+    /* without "disablers" every editor may disable, nobody enable */
+    EVAL(p, "alice", A1, APP2, &b, ALLOW, 0, "accounts." A1 ".apps." APP2,
+         NULL);
+    body_init(&b, RTK_FIELD_ENABLED, 1, 0, NULL);
+    EVAL(p, "alice", A1, APP2, &b, DENY, RTK_E_DENY_ENABLE,
+         "accounts." A1 ".apps." APP2, NULL);
+
+    /* the enable check comes before the url check */
+    body_init(&b, RTK_FIELD_ENABLED, 1, 0, "https://evil.example/");
+    EVAL(p, "bob", A1, APP1, &b, DENY, RTK_E_DENY_ENABLE, R_APP1, NULL);
+
+    /* urls */
+    body_init(&b, 0, 0, 0, "https://evil.example/x");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1,
+         "url host evil.example not in allowlist of app " APP1);
+
+    /* no "urls": no url may be set */
+    EVAL(p, "alice", A1, APP2, &b, DENY, RTK_E_DENY_URL,
+         "accounts." A1 ".apps." APP2, "url host evil.example");
+
+    /* the url check comes before the event check */
+    body_init(&b, RTK_FIELD_EVENTS, 0, EV_SUMMARY, "https://evil.example/");
+    EVAL(p, "dave", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1, NULL);
+    EVAL(p, "erin", A1, APP1, &b, DENY, RTK_E_DENY_FIELD, R_APP1,
+         "field \"url\"");
+
+    /* events: erin may change events, within the whitelist */
+    body_init(&b, RTK_FIELD_EVENTS, 0, EV_STARTED | EV_ENDED, NULL);
+    EVAL(p, "erin", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    body_init(&b, RTK_FIELD_EVENTS, 0, EV_STARTED | EV_SUMMARY | 0x10, NULL);
+    EVAL(p, "erin", A1, APP1, &b, DENY, RTK_E_DENY_EVENT, R_APP1,
+         "event \"recording.statusUpdate\" not allowed for app " APP1);
+
+    body_init(&b, RTK_FIELD_EVENTS, 0, EV_SUMMARY, NULL);
+    EVAL(p, "erin", A1, APP1, &b, DENY, RTK_E_DENY_EVENT, R_APP1,
+         "event \"meeting.summary\"");
+
+    /* no "events": no event may be requested */
+    body_init(&b, RTK_FIELD_EVENTS, 0, EV_STARTED, NULL);
+    EVAL(p, "alice", A1, APP2, &b, DENY, RTK_E_DENY_EVENT,
+         "accounts." A1 ".apps." APP2, "event \"meeting.started\"");
+
+    /* a body without url or events passes those checks */
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+    EVAL(p, "alice", A1, APP2, &b, ALLOW, 0, "accounts." A1 ".apps." APP2,
+         NULL);
+
+    rtk_policy_free(p);
+}
+
+
+static void
+test_precedence(void)
+{
+    rtk_body_t     b;
+    rtk_policy_t  *p;
+
+    p = parse(policy_main);
+
+    if (p == NULL) {
+        return;
+    }
+
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+
+    /* exact app before the account's "*" app */
+    EVAL(p, "zed", A1, APP2, &b, DENY, RTK_E_DENY_EDITOR,
+         "accounts." A1 ".apps." APP2, NULL);
+    EVAL(p, "zed", A1, APP3, &b, ALLOW, 0, "accounts." A1 ".apps.*", NULL);
+
+    /* an exact account without the app and without "*" app: no rule */
+    EVAL(p, "star-star", A2, APP4, &b, WOULD, RTK_E_DENY_NO_RULE,
+         "accounts." A2,
+         "no policy rule for app " APP4 " in account " A2);
+
+    /* unknown account: the "*" account, exact app then "*" app */
+    EVAL(p, "star-app2", A3, APP2, &b, ALLOW, 0, "accounts.*.apps." APP2,
+         NULL);
+    EVAL(p, "star-star", A3, APP2, &b, DENY, RTK_E_DENY_EDITOR,
+         "accounts.*.apps." APP2, NULL);
+    EVAL(p, "star-star", A3, APP1, &b, ALLOW, 0, "accounts.*.apps.*", NULL);
+
+    /* an exact account is not merged with the "*" account */
+    EVAL(p, "star-star", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR, R_APP1,
+         NULL);
+
+    /* all events allowed in the "*" "*" entry */
+    body_init(&b, RTK_FIELD_EVENTS, 0, RTK_EVENTS_ALL, NULL);
+    EVAL(p, "star-star", A4, APP4, &b, ALLOW, 0, "accounts.*.apps.*", NULL);
+
+    rtk_policy_free(p);
+
+    /* without any "*" account: no rule, rule "default" */
+    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{\"" APP1 "\":"
+              "{\"editors\":[\"a\"]}}}}}");
+
+    if (p == NULL) {
+        return;
+    }
+
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+    EVAL(p, "a", A2, APP1, &b, DENY, RTK_E_DENY_NO_RULE, "default",
+         "no policy rule for app " APP1 " in account " A2);
+    EVAL(p, "a", A1, APP2, &b, DENY, RTK_E_DENY_NO_RULE, "accounts." A1,
+         NULL);
+    EVAL(p, "a", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    rtk_policy_free(p);
+
+    /* an empty policy denies everything */
+    p = parse("{\"accounts\":{}}");
+
+    if (p == NULL) {
+        return;
+    }
+
+    EVAL(p, "a", A1, APP1, &b, DENY, RTK_E_DENY_NO_RULE, "default", NULL);
+    RTK_CHECK(rtk_policy_apps(p) == 0, "no apps");
+    RTK_CHECK(strcmp(rtk_policy_hash(p), "6d4376f60354edb37413fb75527da333"
+                     "b433655d7f3a7bdfbdbb329c13180d8b") == 0,
+              "hash %s", rtk_policy_hash(p));
+
+    rtk_policy_free(p);
+}
+
+
+static void
+test_report_only(void)
+{
+    rtk_body_t     b;
+    rtk_policy_t  *p;
+
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+
+    /* top level */
+    p = parse("{\"mode\":\"report-only\",\"accounts\":{\"" A1 "\":{\"apps\":"
+              "{\"" APP1 "\":{\"editors\":[\"a\"]},"
+              "\"" APP2 "\":{\"editors\":[\"a\"],\"mode\":\"enforce\"}}}}}");
+
+    if (p != NULL) {
+        EVAL(p, "b", A1, APP1, &b, WOULD, RTK_E_DENY_EDITOR, R_APP1,
+             "caller \"b\" is not an editor");
+        EVAL(p, "a", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+        EVAL(p, "b", A1, APP2, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts." A1 ".apps." APP2, NULL);
+        EVAL(p, "a", A2, APP1, &b, WOULD, RTK_E_DENY_NO_RULE, "default",
+             NULL);
+        EVAL(p, "a", A1, APP3, &b, WOULD, RTK_E_DENY_NO_RULE,
+             "accounts." A1, NULL);
+        rtk_policy_free(p);
+    }
+
+    /* account level, overridden by an app, over an enforcing top level */
+    p = parse(policy_main);
+
+    if (p != NULL) {
+        EVAL(p, "bob", A2, APP2, &b, WOULD, RTK_E_DENY_EDITOR,
+             "accounts." A2 ".apps." APP2, NULL);
+        EVAL(p, "bob", A2, APP3, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts." A2 ".apps." APP3, NULL);
+        EVAL(p, "alice", A2, APP2, &b, ALLOW, 0,
+             "accounts." A2 ".apps." APP2, NULL);
+
+        /* app level: the "*" app of A1 */
+        EVAL(p, "bob", A1, APP4, &b, WOULD, RTK_E_DENY_EDITOR,
+             "accounts." A1 ".apps.*", NULL);
+
+        body_init(&b, RTK_FIELD_EVENTS, 0, EV_STARTED, NULL);
+        EVAL(p, "zed", A1, APP4, &b, WOULD, RTK_E_DENY_EVENT,
+             "accounts." A1 ".apps.*", "event \"meeting.started\"");
+
+        body_init(&b, 0, 0, 0, "https://hooks.example.com/rtk");
+        EVAL(p, "zed", A1, APP4, &b, WOULD, RTK_E_DENY_URL,
+             "accounts." A1 ".apps.*", NULL);
+
+        body_init(&b, RTK_FIELD_ENABLED, 1, 0, NULL);
+        EVAL(p, "zed", A1, APP4, &b, WOULD, RTK_E_DENY_ENABLE,
+             "accounts." A1 ".apps.*", NULL);
+
+        rtk_policy_free(p);
+    }
+
+    /* every other reason in report-only */
+    p = parse("{\"mode\":\"report-only\",\"accounts\":{\"*\":{\"apps\":"
+              "{\"*\":{\"editors\":[\"a\"],\"disablers\":[],"
+              "\"fields\":{\"a\":[\"enabled\"]}}}}}}");
+
+    if (p != NULL) {
+        body_init(&b, RTK_FIELD_ENABLED, 0, 0, NULL);
+        EVAL(p, "a", A1, APP1, &b, WOULD, RTK_E_DENY_DISABLE,
+             "accounts.*.apps.*", NULL);
+
+        body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+        EVAL(p, "a", A1, APP1, &b, WOULD, RTK_E_DENY_FIELD,
+             "accounts.*.apps.*", NULL);
+
+        rtk_policy_free(p);
+    }
+}
+
+
+static void
+test_urls(void)
+{
+    rtk_body_t     b;
+    rtk_policy_t  *p;
+
+    p = parse(policy_main);
+
+    if (p == NULL) {
+        return;
+    }
+
+    body_init(&b, 0, 0, 0, "https://hooks.example.com/rtk/x");
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    body_init(&b, 0, 0, 0, "https://HOOKS.example.com/rtk");
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    /* wildcard: subdomains only */
+    body_init(&b, 0, 0, 0, "https://a.svc.example.net/hook");
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    body_init(&b, 0, 0, 0, "https://a.b.svc.example.net/");
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    body_init(&b, 0, 0, 0, "https://svc.example.net/");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1,
+         "url host svc.example.net not in allowlist");
+
+    body_init(&b, 0, 0, 0, "https://evilsvc.example.net/");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1, NULL);
+
+    /* scheme, port and path: the host is listed, the url is not */
+    body_init(&b, 0, 0, 0, "http://hooks.example.com/rtk");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1,
+         "url \"http://hooks.example.com/rtk\" not in allowlist of app");
+
+    body_init(&b, 0, 0, 0, "https://hooks.example.com:8443/rtk");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1, NULL);
+
+    body_init(&b, 0, 0, 0, "https://hooks.example.com/other");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1,
+         "not in allowlist");
+
+    /* IP hosts: only the pattern naming that IP */
+    body_init(&b, 0, 0, 0, "https://192.0.2.10:8443/hook");
+    EVAL(p, "alice", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+
+    body_init(&b, 0, 0, 0, "https://192.0.2.11:8443/hook");
+    EVAL(p, "alice", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1,
+         "url host 192.0.2.11 not in allowlist");
+
+    rtk_policy_free(p);
+}
+
+
+static void
+test_load_errors(void)
+{
+    /* unknown keys at each level */
+    ERR("{\n  \"acounts\": {}\n}",
+        "p.json:2:3: unknown key \"acounts\" at top level");
+    ERR("{\"accounts\":{\n \"*\": {\"apps\": {}, \"app\": {}}}}",
+        "p.json:2:20: unknown key \"app\" in account entry");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "\"url\":[]}}}}}",
+        "p.json:2:1: unknown key \"url\" in app entry");
+
+    /* unknown event, field name, mode, url pattern */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"events\": [\"meeting.started\", \"meeting.exploded\"]}}}}}",
+        "p.json:2:33: unknown event \"meeting.exploded\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"fields\": {\"a\": [\"name\", \"webhook\"]}}}}}}",
+        "p.json:2:28: unknown field \"webhook\"");
+    ERR("{\"mode\": \"audit\", \"accounts\": {}}",
+        "p.json:1:10: bad mode \"audit\"");
+    ERR("{\"accounts\":{\"*\":{\"mode\":\"Enforce\",\"apps\":{}}}}",
+        "p.json:1:26: bad mode \"Enforce\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"urls\": [\"https://ok.example\",\n"
+        "           \"ftp://bad.example\"]}}}}}",
+        "p.json:3:12: bad url pattern \"ftp://bad.example\": ");
+
+    /* groups: unknown, defined after use, nested, bad names */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":\n"
+        "  {\"editors\":[\"a\", \"@nosuch\"]}}}}}",
+        "p.json:2:20: unknown group \"@nosuch\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"fields\": {\"@gone\": []}}}}},\n"
+        " \"groups\": {\"g\": [\"x\"]}}",
+        "p.json:2:14: unknown group \"@gone\"");
+    ERR("{\"groups\": {\"g\": [\"x\"]},\n"
+        " \"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"@h\", \"@g\"],\n"
+        "  \"enablers\": [\"@i\"]}}}}}",
+        "p.json:2:43: unknown group \"@h\"");
+    ERR("{\"groups\": {\"g\": [\"x\", \"@y\"]}, \"accounts\": {}}",
+        "p.json:1:24: groups cannot contain groups (\"@y\")");
+    ERR("{\"groups\": {\"a b\": []}, \"accounts\": {}}",
+        "p.json:1:13: bad group name \"a b\"");
+    ERR("{\"groups\": {\"\": []}, \"accounts\": {}}",
+        "p.json:1:13: bad group name \"\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"@\"]}}}}}",
+        "p.json:1:43: bad group name \"@\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"@a/b\"]}}}}}",
+        "p.json:1:43: bad group name \"@a/b\"");
+
+    /* callers */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\", \"\"]}}}}}",
+        "p.json:1:48: empty caller name");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":"
+        "[\"a\\u0001\"]}}}}}",
+        "p.json:1:43: caller name contains a control character");
+    ERR("{\"groups\": {\"g\": [\"a\\tb\"]}, \"accounts\": {}}",
+        "p.json:1:19: caller name contains a control character");
+
+    /* duplicate keys at every level */
+    ERR("{\"accounts\": {},\n \"accounts\": {}}",
+        "p.json:2:2: duplicate key \"accounts\"");
+    ERR("{\"mode\": \"enforce\", \"mode\": \"enforce\", \"accounts\": {}}",
+        "p.json:1:21: duplicate key \"mode\"");
+    ERR("{\"groups\": {\"g\": [], \"g\": []}, \"accounts\": {}}",
+        "p.json:1:22: duplicate key \"g\"");
+    ERR("{\"groups\": {}, \"groups\": {}, \"accounts\": {}}",
+        "p.json:1:16: duplicate key \"groups\"");
+    ERR("{\"accounts\":{\n"
+        "\"" A1 "\": {\"apps\": {}},\n"
+        "\"" A1 "\": {\"apps\": {}}}}",
+        "p.json:3:1: duplicate key \"" A1 "\"");
+    ERR("{\"accounts\":{\"*\": {\"apps\": {}}, \"*\": {\"apps\": {}}}}",
+        "p.json:1:33: duplicate key \"*\"");
+    ERR("{\"accounts\":{\"*\": {\"apps\": {}, \"apps\": {}}}}",
+        "p.json:1:32: duplicate key \"apps\"");
+    ERR("{\"accounts\":{\"*\": {\"mode\": \"enforce\", \"mode\": \"enforce\","
+        " \"apps\": {}}}}",
+        "p.json:1:39: duplicate key \"mode\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "\"" APP1 "\": {\"editors\": [\"a\"]},\n"
+        "\"" APP1 "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:1: duplicate key \"" APP1 "\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "\"*\": {\"editors\": [\"a\"]},\n"
+        "\"*\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:1: duplicate key \"*\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"editors\": [\"b\"]}}}}}",
+        "p.json:2:3: duplicate key \"editors\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"fields\": {\"@g\": [], \"a\": [], \"@g\": []}}}}},"
+        " \"groups\": {\"g\": []}}",
+        "p.json:2:33: duplicate key \"@g\"");
+
+    /* the same key in different apps is no duplicate */
+    {
+        rtk_policy_t  *p;
+
+        p = parse("{\"accounts\":{\"*\":{\"apps\":{"
+                  "\"" APP1 "\":{\"editors\":[\"a\"],\"fields\":{\"a\":[]}},"
+                  "\"" APP2 "\":{\"editors\":[\"a\"],\"fields\":{\"a\":[]}}"
+                  "}}}}");
+        RTK_CHECK(p != NULL, "fields key in two apps");
+        rtk_policy_free(p);
+    }
+
+    /* bad ids */
+    ERR("{\"accounts\":{\"0123456789ABCDEF0123456789abcdef\": {}}}",
+        "p.json:1:14: bad account id \"0123456789ABCDEF0123456789abcdef\"");
+    ERR("{\"accounts\":{\"0123\": {}}}", "p.json:1:14: bad account id");
+    ERR("{\"accounts\":{\"**\": {}}}", "p.json:1:14: bad account id");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "  \"11111111-2222-3333-4444-55555555555A\": {}}}}}",
+        "p.json:2:3: bad app id");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "  \"111111112222333344445555555555555\": {}}}}}",
+        "p.json:2:3: bad app id");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "  \"11111111-2222-3333-4444_555555555555\": {}}}}}",
+        "p.json:2:3: bad app id");
+
+    /* wrong types */
+    ERR("[]", "p.json:1:1: the policy must be a JSON object");
+    ERR("  5", "p.json:1:4: the policy must be a JSON object");
+    ERR("\"x\"", "p.json:1:1: the policy must be a JSON object");
+    ERR("{\"mode\": 5, \"accounts\": {}}",
+        "p.json:1:10: \"mode\" must be a string");
+    ERR("{\"mode\": -1.5e3, \"accounts\": {}}",
+        "p.json:1:10: \"mode\" must be a string");
+    ERR("{\"accounts\": []}", "p.json:1:14: \"accounts\" must be an object");
+    ERR("{\"groups\": null, \"accounts\": {}}",
+        "p.json:1:12: \"groups\" must be an object");
+    ERR("{\"groups\": {\"g\": \"a\"}, \"accounts\": {}}",
+        "p.json:1:18: a group must be an array of caller names");
+    ERR("{\"groups\": {\"g\": [\"a\", true]}, \"accounts\": {}}",
+        "p.json:1:24: group members must be strings");
+    ERR("{\"accounts\": {\"*\": false}}",
+        "p.json:1:20: an account entry must be an object");
+    ERR("{\"accounts\": {\"*\": {\"apps\": [\"x\"]}}}",
+        "p.json:1:29: \"apps\" must be an object");
+    ERR("{\"accounts\": {\"*\": {\"apps\": {\"*\": []}}}}",
+        "p.json:1:35: an app entry must be an object");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":\"a\"}}}}}",
+        "p.json:1:42: \"editors\" must be an array of strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\",[]]}}}}}",
+        "p.json:1:47: \"editors\" must contain only strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"urls\":[12]}}}}}",
+        "p.json:1:56: \"urls\" must contain only strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"events\":{}}}}}}",
+        "p.json:1:57: \"events\" must be an array of strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"enablers\":null}}}}}",
+        "p.json:1:59: \"enablers\" must be an array of strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"disablers\":[{}]}}}}}",
+        "p.json:1:61: \"disablers\" must contain only strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"fields\":[]}}}}}",
+        "p.json:1:57: \"fields\" must be an object");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"fields\":{\"a\":\"name\"}}}}}}",
+        "p.json:1:62: \"fields\" entries must be arrays of field names");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],"
+        "\"fields\":{\"a\":[false]}}}}}}",
+        "p.json:1:63: field names must be strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"mode\":true,"
+        "\"editors\":[\"a\"]}}}}}",
+        "p.json:1:39: \"mode\" must be a string");
+
+    /* missing required keys: reported at the object's '{' */
+    ERR("{\n  \"groups\": {}\n}", "p.json:1:1: missing required key "
+        "\"accounts\"");
+    ERR("{\"accounts\": {\n  \"*\": {\"mode\": \"enforce\"}}}",
+        "p.json:2:8: account \"*\": missing required key \"apps\"");
+    ERR("{\"accounts\": {\"*\": {\"apps\": {\n"
+        "  \"" APP1 "\":\n"
+        "    {\"mode\": \"enforce\"}}}}}",
+        "p.json:3:5: accounts.*.apps." APP1 ": missing required key "
+        "\"editors\"");
+
+    /* empty editors: reported at its '[' */
+    ERR("{\"accounts\": {\"*\": {\"apps\": {\"*\": {\n"
+        "  \"editors\":   [ ]}}}}}",
+        "p.json:2:16: \"editors\" must not be empty");
+
+    /* JSON syntax */
+    ERR("", "p.json:1:1: JSON syntax error: ");
+    ERR("{\"accounts\": {}", "p.json:1:16: JSON syntax error: premature EOF");
+    ERR("{\"accounts\": {}\n\n", "p.json:3:1: JSON syntax error: premature");
+    ERR("{\"accounts\" {}}", "p.json:1:13: JSON syntax error: object key and "
+        "value must be separated by a colon");
+    ERR("{\"accounts\": {},}", "p.json:1:17: JSON syntax error: ");
+    ERR("{\"groups\": {\"g\": [\"a\",]}, \"accounts\": {}}",
+        "p.json:1:23: JSON syntax error: ");
+    ERR("{\"accounts\": {}} x", "p.json:1:18: JSON syntax error: trailing "
+        "garbage");
+    ERR("{\"accounts\": {}} {}", "p.json:1:18: JSON syntax error: trailing "
+        "garbage");
+    ERR("{/* c */ \"accounts\": {}}", "p.json:1:2: JSON syntax error: ");
+    ERR("{\"accounts\": {}, // c\n}", "p.json:1:18: JSON syntax error: ");
+    ERR("{\"accounts\": {\"\xff\": {}}}", "p.json:1:16: JSON syntax error: "
+        "invalid bytes in UTF8 string");
+    ERR("{\"accounts\": @}", "p.json:1:14: JSON syntax error: "
+        "invalid char in json text");
+    ERR("{\"accounts\" \"b\"}", "p.json:1:13: JSON syntax error: "
+        "object key and value must be separated by a colon");
+    ERR("{\"accounts\": {} true}", "p.json:1:17: JSON syntax error: "
+        "after key and value");
+    ERR("{\"accounts\": {} \"ab\"}", "p.json:1:17: JSON syntax error: "
+        "after key and value");
+    ERR("{\"accounts\": {}, \n  }", "p.json:2:3: JSON syntax error: "
+        "invalid object key");
+    ERR("{\"accounts\":,}", "p.json:1:13: JSON syntax error: ");
+    ERR("{\"mode\": \"enforce\",, \"accounts\": {}}", "p.json:1:20: JSON "
+        "syntax error: ");
+    ERR("{\"groups\": {\"g\": [\"a\" \"b\"]}, \"accounts\": {}}",
+        "p.json:1:23: JSON syntax error: after array element");
+    ERR("{\"accounts\": 1.x}", "p.json:1:16: JSON syntax error: "
+        "malformed number");
+    ERR("{\"accounts\": {}}}", "p.json:1:17: JSON syntax error: trailing");
+    ERR("{\"accounts\": {\"a\\u00zz\": {}}}",
+        "p.json:1:21: JSON syntax error: ");
+    ERR("\xef\xbb\xbf{\"accounts\": {}}", "p.json:1:1: JSON syntax error: ");
+    ERR("{\"accounts\": tru}", "p.json:1:17: JSON syntax error: ");
+
+    /* a message quotes at most 64 bytes of a value */
+    ERR("{\"accounts\": {}, \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\": 1}",
+        "p.json:1:18: unknown key \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxx...\" at top level");
+
+    /* positions after escapes and multi-byte characters */
+    ERR("{\"groups\": {\"g\\\"\\\\\": []}, \"accounts\": {}}",
+        "p.json:1:13: bad group name \"g\"\\\"");
+    ERR("{\"accounts\": {},\n\"\xc3\xa9t\xc3\xa9\": 1, \"\\u00e9\": 1}",
+        "p.json:2:1: unknown key \"\xc3\xa9t\xc3\xa9\"");
+    ERR("{\"accounts\": {}, \"\\\\\": 1}", "p.json:1:18: unknown key \"\\\"");
+}
+
+
+static void
+test_files(void)
+{
+    int            fd;
+    char           path[64];
+    FILE          *f;
+    rtk_error_t    err;
+    rtk_policy_t  *p;
+
+    strcpy(path, "/tmp/rtk_policy_test_XXXXXX");
+    fd = mkstemp(path);
+    RTK_CHECK(fd != -1, "mkstemp");
+
+    if (fd == -1) {
+        return;
+    }
+
+    f = fdopen(fd, "w");
+    fputs(policy_main, f);
+    fclose(f);
+
+    p = rtk_policy_load(path, &err);
+    RTK_CHECK(p != NULL, "load: %s", err.message);
+
+    if (p != NULL) {
+        RTK_CHECK(rtk_policy_apps(p) == 7, "apps");
+        RTK_CHECK(strlen(rtk_policy_hash(p)) == 64, "hash length");
+        rtk_policy_free(p);
+    }
+
+    /* a broken file names itself */
+    f = fopen(path, "w");
+    fputs("{\n  \"accounts\": {},\n  \"x\": 1\n}\n", f);
+    fclose(f);
+
+    p = rtk_policy_load(path, &err);
+    RTK_CHECK(p == NULL && strncmp(err.message, path, strlen(path)) == 0
+              && strcmp(err.message + strlen(path),
+                        ":3:3: unknown key \"x\" at top level "
+                        "(want mode, groups or accounts)") == 0,
+              "file error: %s", err.message);
+
+    /* too large: a sparse file of 64 MiB + 1 */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    RTK_CHECK(fd != -1 && ftruncate(fd, 64 * 1024 * 1024 + 1) == 0,
+              "ftruncate");
+    close(fd);
+
+    p = rtk_policy_load(path, &err);
+    RTK_CHECK(p == NULL && strstr(err.message, "larger than 64 MiB") != NULL,
+              "large file: %s", p ? "loaded" : err.message);
+
+    unlink(path);
+
+    p = rtk_policy_load(path, &err);
+    RTK_CHECK(p == NULL && strstr(err.message, "cannot open") != NULL,
+              "missing file: %s", p ? "loaded" : err.message);
+
+    p = rtk_policy_load("/tmp", &err);
+    RTK_CHECK(p == NULL && strcmp(err.message, "/tmp: not a regular file")
+              == 0, "directory: %s", p ? "loaded" : err.message);
+
+    p = rtk_policy_load("/dev/null", &err);
+    RTK_CHECK(p == NULL && strstr(err.message, "not a regular file") != NULL,
+              "device: %s", p ? "loaded" : err.message);
+}
+
+
+static void
+test_misc(void)
+{
+    rtk_body_t     b;
+    rtk_policy_t  *p;
+
+    /* groups may come after their use; a caller in several groups */
+    p = parse("{\"accounts\":{\"*\":{\"apps\":{\"*\":{"
+              "\"editors\":[\"@g1\"],\"enablers\":[\"@g2\"],"
+              "\"disablers\":[\"@g3\"],\"fields\":{\"@g1\":[\"name\"],"
+              "\"@g2\":[\"enabled\"]}}}}},"
+              "\"groups\":{\"g1\":[\"x\",\"y\"],\"g2\":[\"x\"],"
+              "\"g3\":[\"y\",\"x\"]}}");
+
+    if (p != NULL) {
+        /* x: name (g1) + enabled (g2) */
+        body_init(&b, RTK_FIELD_NAME | RTK_FIELD_ENABLED, 1, 0, NULL);
+        EVAL(p, "x", A1, APP1, &b, ALLOW, 0, "accounts.*.apps.*", NULL);
+        EVAL(p, "y", A1, APP1, &b, DENY, RTK_E_DENY_FIELD,
+             "accounts.*.apps.*", "field \"enabled\"");
+
+        body_init(&b, RTK_FIELD_ENABLED, 0, 0, NULL);
+        EVAL(p, "x", A1, APP1, &b, ALLOW, 0, "accounts.*.apps.*", NULL);
+        EVAL(p, "y", A1, APP1, &b, DENY, RTK_E_DENY_FIELD,
+             "accounts.*.apps.*", NULL);
+
+        /* callers are exact bytes: a NUL does not end the name */
+        body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+        {
+            rtk_route_t     r;
+            rtk_decision_t  d;
+
+            route_init(&r, A1, APP1);
+            rtk_policy_eval(p, (const unsigned char *) "x\0z", 3, &r, &b,
+                            &d);
+            RTK_CHECK(d.decision == DENY
+                      && d.reason.code == RTK_E_DENY_EDITOR,
+                      "caller with NUL: %d", d.reason.code);
+        }
+
+        rtk_policy_free(p);
+    }
+
+    /* callers may be any printable bytes, incl. '@' inside and UTF-8 */
+    p = parse("{\"accounts\":{\"*\":{\"apps\":{\"*\":{"
+              "\"editors\":[\"CN=alice,O=Example\", \"b@c\", \"\xc3\xa9\","
+              "\"q\\\"uote\"]}}}}}");
+
+    if (p != NULL) {
+        body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+        EVAL(p, "CN=alice,O=Example", A1, APP1, &b, ALLOW, 0,
+             "accounts.*.apps.*", NULL);
+        EVAL(p, "b@c", A1, APP1, &b, ALLOW, 0, "accounts.*.apps.*", NULL);
+        EVAL(p, "\xc3\xa9", A1, APP1, &b, ALLOW, 0, "accounts.*.apps.*",
+             NULL);
+        EVAL(p, "q\"uote", A1, APP1, &b, ALLOW, 0, "accounts.*.apps.*",
+             NULL);
+        EVAL(p, "\xc3\xa9\n", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts.*.apps.*", "caller \"\xc3\xa9?\"");
+        rtk_policy_free(p);
+    }
+
+    /* a 32-hex app id and a bare hex route */
+    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{\"" APP2 "\":{"
+              "\"editors\":[\"a\"]}}}}}");
+
+    if (p != NULL) {
+        body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+        EVAL(p, "a", A1, APP2, &b, ALLOW, 0, "accounts." A1 ".apps." APP2,
+             NULL);
+        rtk_policy_free(p);
+    }
+
+    /* hash and app count through rtk_policy_parse without a name */
+    {
+        rtk_error_t  err;
+
+        p = rtk_policy_parse((const unsigned char *) "{\"x\":1}", 7, NULL,
+                             &err);
+        RTK_CHECK(p == NULL && strncmp(err.message, "policy:1:2: ", 12) == 0,
+                  "default name: %s", err.message);
+    }
+}
+
+
+/* an account with napps apps, each with its own editor and url */
+
+static char *
+generate(size_t napps)
+{
+    char    *s, *w;
+    size_t   i, size;
+
+    size = 200 + napps * 320;
+    s = malloc(size);
+
+    if (s == NULL) {
+        return NULL;
+    }
+
+    w = s;
+    w += sprintf(w, "{\"groups\":{\"ops\":[\"op1\",\"op2\"]},\"accounts\":{"
+                 "\"" A1 "\":{\"apps\":{");
+
+    for (i = 0; i < napps; i++) {
+        w += sprintf(w, "%s\n\"%08zx-0000-4000-8000-%012zx\":{"
+                     "\"editors\":[\"user%zu\",\"@ops\"],"
+                     "\"enablers\":[\"user%zu\"],"
+                     "\"urls\":[\"https://h%zu.example.com/hook\","
+                     "\"https://*.example.net\"],"
+                     "\"events\":[\"meeting.started\",\"meeting.ended\"],"
+                     "\"fields\":{\"op2\":[\"name\"]}}",
+                     (i == 0) ? "" : ",", i, i, i, i, i);
+    }
+
+    strcpy(w, "}}}}\n");
+
+    return s;
+}
+
+
+static void
+test_scale(void)
+{
+    int            k, decision;
+    char           app[64], caller[32], *json[2];
+    size_t         n, sizes[2], i, loops;
+    double         t0, t1;
+    rtk_body_t     b;
+    rtk_error_t    err;
+    rtk_route_t    r;
+    rtk_policy_t  *p[2];
+    rtk_decision_t d;
+
+    sizes[0] = 100;
+    sizes[1] = 100000;
+    loops = 1000000;
+    decision = 0;
+
+    body_init(&b, RTK_FIELD_ENABLED | RTK_FIELD_EVENTS, 1, EV_STARTED,
+              "https://x.example.net/hook");
+
+    for (k = 0; k < 2; k++) {
+        json[k] = generate(sizes[k]);
+        RTK_CHECK(json[k] != NULL, "generate");
+
+        if (json[k] == NULL) {
+            return;
+        }
+
+        t0 = now();
+        p[k] = rtk_policy_parse((unsigned char *) json[k], strlen(json[k]),
+                                "gen.json", &err);
+        t1 = now();
+
+        RTK_CHECK(p[k] != NULL, "generated policy: %s", err.message);
+
+        if (p[k] == NULL) {
+            free(json[k]);
+            return;
+        }
+
+        RTK_CHECK(rtk_policy_apps(p[k]) == sizes[k], "apps %zu",
+                  rtk_policy_apps(p[k]));
+
+        printf("policy: load %zu apps (%zu bytes): %.1f ms\n", sizes[k],
+               strlen(json[k]), (t1 - t0) * 1e3);
+
+        /* spot checks across the table */
+        for (i = 0; i < sizes[k]; i += sizes[k] / 10) {
+            route_init(&r, A1, "00000000-0000-4000-8000-000000000000");
+            sprintf(app, "%08zx-0000-4000-8000-%012zx", i, i);
+            strcpy(r.app, app);
+            sprintf(caller, "user%zu", i);
+
+            rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
+                            &r, &b, &d);
+            RTK_CHECK(d.decision == ALLOW, "app %zu: %s", i,
+                      d.reason.message);
+
+            rtk_policy_eval(p[k], (unsigned char *) "op1", 3, &r, &b, &d);
+            RTK_CHECK(d.reason.code == RTK_E_DENY_ENABLE, "app %zu op1: %d",
+                      i, d.reason.code);
+        }
+    }
+
+    /* the same work per decision, spread over all apps of each policy */
+    for (k = 0; k < 2; k++) {
+        route_init(&r, A1, "00000000-0000-4000-8000-000000000000");
+
+        t0 = now();
+
+        for (i = 0; i < loops; i++) {
+            n = (i * 7919) % sizes[k];
+            sprintf(app, "%08x-0000-4000-8000-%012x", (unsigned) n,
+                    (unsigned) n);
+            memcpy(r.app, app, RTK_UUID_LEN);
+            sprintf(caller, "user%zu", n);
+
+            rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
+                            &r, &b, &d);
+            decision |= d.decision;
+        }
+
+        t1 = now();
+
+        printf("policy: eval with %zu apps, spread over all apps: "
+               "%.0f ns/decision (incl. building the route)\n",
+               sizes[k], (t1 - t0) * 1e9 / loops);
+
+        /* the computation alone, with the data in the cache */
+        n = sizes[k] / 2;
+        sprintf(app, "%08x-0000-4000-8000-%012x", (unsigned) n,
+                (unsigned) n);
+        memcpy(r.app, app, RTK_UUID_LEN);
+        sprintf(caller, "user%zu", n);
+
+        t0 = now();
+
+        for (i = 0; i < loops; i++) {
+            rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
+                            &r, &b, &d);
+            decision |= d.decision;
+        }
+
+        t1 = now();
+
+        printf("policy: eval with %zu apps, one app repeatedly: "
+               "%.0f ns/decision\n", sizes[k], (t1 - t0) * 1e9 / loops);
+    }
+
+    RTK_CHECK(decision == ALLOW, "all allowed in the timing loop");
+
+    for (k = 0; k < 2; k++) {
+        rtk_policy_free(p[k]);
+        free(json[k]);
+    }
+}
+
+
+int
+main(void)
+{
+    (void) rtk_test_alloc;
+
+    test_decisions();
+    test_precedence();
+    test_report_only();
+    test_urls();
+    test_load_errors();
+    test_files();
+    test_misc();
+    test_scale();
+
+    return rtk_test_report("policy");
+}

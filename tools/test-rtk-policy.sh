@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Tests of the rtk-policy CLI against examples/policy.json and a few
+# broken policies.  Usage: tools/test-rtk-policy.sh [BUILD]
+# Prints "rtk-policy: N passed, N failed"; exits 1 on any failure.
+
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+cli=$build/tools/rtk-policy
+example=$top/examples/policy.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0
+failed=0
+
+acct=023e105f4ecef8ad9ca31a8372d0c353
+other=ffffffffffffffffffffffffffffffff
+app=14a396e7-ca44-4937-bf1f-050a69118543
+hexapp=8f0e6f2a9b1c4d3e8f7a6b5c4d3e2f1a
+enforced=5b0e4f3a-2c1d-4e6f-8a9b-0c1d2e3f4a5b
+hook=0d1f069d-43bb-489a-ad8c-7eb95592ba8e
+path=/client/v4/accounts/$acct/realtime/kit/$app/webhooks/$hook
+
+# t NAME RC STDOUT_PATTERN STDERR_PATTERN -- COMMAND...
+# patterns are grep -E expressions; "" means the stream must be empty
+t() {
+    local name=$1 want_rc=$2 want_out=$3 want_err=$4 rc out err ok=1
+    shift 5
+
+    "$@" > "$tmp/out" 2> "$tmp/err" < "${STDIN:-/dev/null}"
+    rc=$?
+    out=$(cat "$tmp/out")
+    err=$(cat "$tmp/err")
+
+    [ "$rc" -eq "$want_rc" ] || ok=0
+
+    if [ -z "$want_out" ]; then
+        [ -z "$out" ] || ok=0
+    else
+        printf '%s\n' "$out" | grep -Eq -- "$want_out" || ok=0
+    fi
+
+    if [ -z "$want_err" ]; then
+        [ -z "$err" ] || ok=0
+    else
+        printf '%s\n' "$err" | grep -Eq -- "$want_err" || ok=0
+    fi
+
+    # every eval answer is one line of valid JSON with the five keys
+    if [ "$1" = "$cli" ] && [ "${2:-}" = eval ] && [ -n "$out" ]; then
+        printf '%s\n' "$out" | python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+assert len(lines) == 1
+d = json.loads(lines[0])
+assert list(d) == ["decision", "status", "code", "reason", "rule"]
+assert d["decision"] in ("allow", "deny", "would_deny")
+' 2>/dev/null || ok=0
+    fi
+
+    if [ "$ok" -eq 1 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: rc $rc (want $want_rc)" >&2
+        echo "  stdout: $out" >&2
+        echo "  stderr: $err" >&2
+    fi
+}
+
+body() {
+    printf '%s' "$1" > "$tmp/$2"
+    echo "$tmp/$2"
+}
+
+if [ ! -x "$cli" ]; then
+    echo "rtk-policy: 0 passed, 1 failed (no $cli)"
+    exit 1
+fi
+
+# check
+
+sum=$(sha256sum "$example" | cut -d' ' -f1)
+
+t "check example" 0 "^ok: 5 apps, sha256 $sum\$" "" -- \
+    "$cli" check "$example"
+
+printf '{\n  "accounts": {},\n  "acounts": {}\n}\n' > "$tmp/bad.json"
+t "check unknown key" 1 "" \
+    "^$tmp/bad.json:3:3: unknown key \"acounts\" at top level" -- \
+    "$cli" check "$tmp/bad.json"
+
+printf '{"accounts": {"*": {"apps": {"*": {"editors": ["@x"]}}}}}' \
+    > "$tmp/group.json"
+t "check unknown group" 1 "" "^$tmp/group.json:1:48: unknown group \"@x\"" \
+    -- "$cli" check "$tmp/group.json"
+
+printf '{"accounts": {}' > "$tmp/eof.json"
+t "check syntax" 1 "" "^$tmp/eof.json:1:16: JSON syntax error: premature" \
+    -- "$cli" check "$tmp/eof.json"
+
+t "check missing file" 1 "" "^$tmp/none.json: cannot open" -- \
+    "$cli" check "$tmp/none.json"
+
+t "check directory" 1 "" "^$tmp: not a regular file" -- \
+    "$cli" check "$tmp"
+
+t "check without file" 1 "" "^usage: " -- "$cli" check
+t "no arguments" 1 "" "^usage: " -- "$cli"
+t "unknown command" 1 "" "^usage: " -- "$cli" frobnicate "$example"
+t "help" 0 "^usage: " "" -- "$cli" --help
+
+# eval: allow, deny, would_deny
+
+demo=$(body '{"name":"deploys","url":"https://hooks.example.com/rtk/deploys",
+"events":["meeting.started","meeting.ended"]}' demo.json)
+
+t "eval allow" 0 \
+    '^\{"decision":"allow","status":200,"code":0,"reason":"",'\
+'"rule":"accounts\.'"$acct"'\.apps\.'"$app"'"\}$' \
+    "" -- "$cli" eval "$example" --caller alice --path "$path" --body "$demo"
+
+t "eval allow, explicit PATCH, no prefix" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller bob --method PATCH \
+    --path "/accounts/$acct/realtime/kit/$app/webhooks/$hook" --body "$demo"
+
+t "eval deny field" 2 \
+    '"decision":"deny","status":403,"code":40307,'\
+'"reason":"caller \\"ci-bot\\" may not change field \\"url\\"' \
+    "" -- "$cli" eval "$example" --caller ci-bot --path "$path" --body "$demo"
+
+t "eval deny editor" 2 '"code":40302' "" -- \
+    "$cli" eval "$example" --caller mallory --path "$path" --body "$demo"
+
+enable=$(body '{"enabled":true}' enable.json)
+t "eval deny enable" 2 '"code":40303' "" -- \
+    "$cli" eval "$example" --caller bob --path "$path" --body "$enable"
+t "eval allow enable" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$enable"
+
+disable=$(body '{"enabled":false}' disable.json)
+t "eval deny disable" 2 '"code":40304' "" -- \
+    "$cli" eval "$example" --caller bob --path "$path" --body "$disable"
+
+evil=$(body '{"url":"https://evil.example/x"}' evil.json)
+t "eval deny url" 2 \
+    '"code":40305,"reason":"url host evil.example not in allowlist of app' \
+    "" -- "$cli" eval "$example" --caller alice --path "$path" --body "$evil"
+
+ip=$(body '{"url":"https://198.51.100.7:8443/rtk/x"}' ip.json)
+t "eval allow ip url" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$ip"
+
+summary=$(body '{"events":["meeting.started","meeting.summary"]}' sum.json)
+t "eval deny event" 2 '"code":40306,"reason":"event \\"meeting.summary\\"' \
+    "" -- "$cli" eval "$example" --caller alice --path "$path" \
+    --body "$summary"
+
+printf '{"accounts": {"%s": {"apps": {"%s": {"editors": ["alice"]}}}}}' \
+    "$acct" "$app" > "$tmp/one.json"
+t "eval no rule" 2 \
+    '"code":40301,"reason":"no policy rule for app '"$enforced"\
+' in account '"$acct"'","rule":"accounts\.'"$acct"'"' \
+    "" -- "$cli" eval "$tmp/one.json" --caller alice --body "$demo" \
+    --path "/accounts/$acct/realtime/kit/$enforced/webhooks/$hook"
+t "eval no rule, no account" 2 '"code":40301,.*"rule":"default"' "" -- \
+    "$cli" eval "$tmp/one.json" --caller alice --body "$demo" \
+    --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
+
+t "eval would_deny (app report-only)" 3 \
+    '"decision":"would_deny","status":403,"code":40305,'\
+'.*"rule":"accounts\.'"$acct"'\.apps\.'"$hexapp"'"' \
+    "" -- "$cli" eval "$example" --caller alice --body "$evil" \
+    --path "/accounts/$acct/realtime/kit/$hexapp/webhooks/$hook"
+
+t "eval would_deny (account report-only)" 3 \
+    '"decision":"would_deny","status":403,"code":40302,'\
+'.*"rule":"accounts\.\*\.apps\.\*"' \
+    "" -- "$cli" eval "$example" --caller ci-bot --body "$demo" \
+    --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
+
+t "eval app enforce over account report-only" 2 \
+    '"decision":"deny",.*"code":40304' "" -- \
+    "$cli" eval "$example" --caller alice --body "$disable" \
+    --path "/accounts/$other/realtime/kit/$enforced/webhooks/$hook"
+
+STDIN=$demo t "eval body from stdin" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body -
+
+quote=$(body '{"name":"x"}' quote.json)
+t "eval caller escaped" 2 '"reason":"caller \\"a\\"b\\\\c\\" is not' \
+    "" -- "$cli" eval "$example" --caller 'a"b\c' --path "$path" \
+    --body "$quote"
+
+# eval: errors before the policy, reported the same way
+
+t "eval route query" 2 \
+    '"decision":"deny","status":400,"code":40013,.*"rule":""' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path?x=1" --body "$demo"
+
+t "eval route not found" 2 '"status":404,"code":40401' "" -- \
+    "$cli" eval "$example" --caller alice --path /client/v4/zones \
+    --body "$demo"
+
+t "eval bad account id" 2 '"status":404,"code":40402' "" -- \
+    "$cli" eval "$example" --caller alice --body "$demo" \
+    --path "/accounts/ABC/realtime/kit/$app/webhooks/$hook"
+
+t "eval method" 2 '"status":405,"code":40501' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --method GET
+
+t "eval empty caller" 2 '"status":401,"code":40101' "" -- \
+    "$cli" eval "$example" --caller '' --path "$path" --body "$demo"
+
+unknown=$(body '{"name":"x","secret":1}' unknown.json)
+t "eval body unknown field" 2 '"status":400,"code":40003' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$unknown"
+
+syntax=$(body '{"name":' syntax.json)
+t "eval body syntax" 2 '"status":400,"code":40001' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$syntax"
+
+badurl=$(body '{"url":"ftp://x.example/"}' badurl.json)
+t "eval body bad url" 2 '"status":400,"code":40007' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$badurl"
+
+# eval: usage and load errors
+
+t "eval missing --body" 1 "" "needs --caller, --path and --body" -- \
+    "$cli" eval "$example" --caller alice --path "$path"
+t "eval option without value" 1 "" "--caller needs a value" -- \
+    "$cli" eval "$example" --path "$path" --body "$demo" --caller
+t "eval unknown option" 1 "" "unknown option --verbose" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --verbose x
+t "eval bad policy" 1 "" "^$tmp/bad.json:3:3: unknown key" -- \
+    "$cli" eval "$tmp/bad.json" --caller alice --path "$path" --body "$demo"
+t "eval missing body file" 1 "" "none.json" -- \
+    "$cli" eval "$example" --caller alice --path "$path" \
+    --body "$tmp/none.json"
+
+echo "rtk-policy: $passed passed, $failed failed"
+
+[ "$failed" -eq 0 ]
