@@ -95,6 +95,7 @@ typedef struct {
     unsigned                   forwarded:1;
     unsigned                   decision_logged:1;
     unsigned                   envelope_sent:1;
+    unsigned                   upstream_invalid:1;
 } ngx_http_rtk_ctx_t;
 
 
@@ -116,6 +117,7 @@ ngx_int_t ngx_http_rtk_audit_decision(ngx_http_request_t *r,
 ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 
+ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_error_init(ngx_conf_t *cf);
 void ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_uint_t status, rtk_error_t *err);

@@ -45,7 +45,7 @@ static void ngx_http_rtk_line_cstr(ngx_http_rtk_line_t *l, const char *key,
 static void ngx_http_rtk_line_changes(ngx_http_rtk_line_t *l,
     rtk_body_t *body);
 static void ngx_http_rtk_line_upstream(ngx_http_request_t *r,
-    ngx_http_rtk_line_t *l);
+    ngx_http_rtk_ctx_t *ctx, ngx_http_rtk_line_t *l);
 static ngx_int_t ngx_http_rtk_audit_commit(ngx_http_request_t *r,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
 static ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit,
@@ -418,6 +418,9 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     if (status) {
         l.pos = ngx_sprintf(l.pos, ",\"status\":%ui", status);
+
+    } else if (outcome) {
+        ngx_http_rtk_line_raw(&l, ",\"status\":null");
     }
 
     ngx_http_rtk_line_cstr(&l, "policy",
@@ -433,7 +436,7 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     }
 
     if (outcome) {
-        ngx_http_rtk_line_upstream(r, &l);
+        ngx_http_rtk_line_upstream(r, ctx, &l);
     }
 
     return ngx_http_rtk_audit_commit(r, rlcf->audit, line, l.pos);
@@ -557,7 +560,8 @@ ngx_http_rtk_line_changes(ngx_http_rtk_line_t *l, rtk_body_t *body)
 
 
 static void
-ngx_http_rtk_line_upstream(ngx_http_request_t *r, ngx_http_rtk_line_t *l)
+ngx_http_rtk_line_upstream(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_http_rtk_line_t *l)
 {
     ngx_http_upstream_state_t  *state;
 
@@ -568,7 +572,9 @@ ngx_http_rtk_line_upstream(ngx_http_request_t *r, ngx_http_rtk_line_t *l)
         state += r->upstream_states->nelts - 1;
     }
 
-    if (state && state->status) {
+    /* an answer without a status line has none, whatever nginx assumed */
+
+    if (state && state->status && !ctx->upstream_invalid) {
         l->pos = ngx_sprintf(l->pos, ",\"upstream_status\":%ui",
                              state->status);
 

@@ -144,6 +144,27 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    /*
+     * The proxy module relays an answer without a valid status line as
+     * HTTP/0.9, raw: for an API client that is a bad gateway.
+     */
+
+    if (r->http_version == NGX_HTTP_VERSION_9 && r->upstream != NULL
+        && r->err_status == 0 && ctx != NULL && ctx->forward)
+    {
+        r->http_version = r->http_major * 1000 + r->http_minor;
+        r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
+        r->headers_out.status_line.len = 0;
+        r->err_status = NGX_HTTP_BAD_GATEWAY;
+        r->keepalive = 0;
+        ctx->upstream_invalid = 1;
+
+        (void) rtk_error_set(&ctx->error, RTK_E_UPSTREAM,
+                             "the Cloudflare API sent an invalid response");
+    }
+
     /* err_status is set only for responses nginx generates itself */
 
     status = r->err_status;
@@ -151,8 +172,6 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
     if (status < NGX_HTTP_BAD_REQUEST) {
         return ngx_http_next_header_filter(r);
     }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
     if (ctx == NULL) {
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
@@ -166,6 +185,14 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
     ngx_http_rtk_error_code(r, ctx, status, &ctx->error);
 
     if (ngx_http_rtk_envelope(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* nginx refuses TRACE itself, before the gateway can say what fits */
+
+    if (status == NGX_HTTP_NOT_ALLOWED && !ctx->routed
+        && ngx_http_rtk_allow(r) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

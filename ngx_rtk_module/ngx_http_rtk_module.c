@@ -236,8 +236,6 @@ static ngx_int_t
 ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
     ngx_http_rtk_ctx_t *ctx)
 {
-    ngx_table_elt_t  *h;
-
     if (rtk_route_parse(&ctx->route, r->unparsed_uri.data,
                         r->unparsed_uri.len, &ctx->error)
         != RTK_OK)
@@ -250,14 +248,9 @@ ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
     ctx->routed = 1;
 
     if (r->method != NGX_HTTP_PATCH) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_rtk_allow(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "PATCH");
 
         (void) rtk_error_set(&ctx->error, RTK_E_METHOD,
                              "method %.*s is not allowed, use PATCH",
@@ -895,6 +888,24 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
     if (ctx->forwarded) {
         (void) ngx_http_rtk_audit_outcome(r, ctx);
     }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_rtk_allow(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    ngx_str_set(&h->value, "PATCH");
 
     return NGX_OK;
 }
