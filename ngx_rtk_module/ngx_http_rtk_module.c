@@ -850,6 +850,7 @@ ngx_http_rtk_cleanse_request(void *data)
 static ngx_int_t
 ngx_http_rtk_log_handler(ngx_http_request_t *r)
 {
+    rtk_error_t               err;
     ngx_http_rtk_ctx_t       *ctx;
     ngx_http_rtk_loc_conf_t  *rlcf;
 
@@ -862,23 +863,22 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
     if (ctx == NULL) {
-        /* refused before the gateway ran, e.g. by auth_basic */
-
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
         if (ctx == NULL) {
             return NGX_ERROR;
         }
 
         ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+    }
 
-        if (rtk_route_parse(&ctx->route, r->unparsed_uri.data,
-                            r->unparsed_uri.len, &ctx->error)
-            == RTK_OK)
-        {
-            ctx->routed = 1;
-        }
+    /* refused before the gateway ran, e.g. by auth_basic: name the ids */
 
-        ctx->error.code = 0;
+    if (!ctx->routed
+        && rtk_route_parse(&ctx->route, r->unparsed_uri.data,
+                           r->unparsed_uri.len, &err)
+           == RTK_OK)
+    {
+        ctx->routed = 1;
     }
 
     if (!ctx->decision_logged) {

@@ -11,7 +11,6 @@ build=$(cd "${1:-build}" && pwd)
 top=$(pwd)
 run=$build/run
 mkdir -p "$run/logs" "$run/tmp"
-chmod 700 "$run"
 cd "$run"
 
 if [ ! -f ca.crt ]; then
@@ -25,11 +24,14 @@ if [ ! -f ca.crt ]; then
         -out standin.crt 2>/dev/null
 fi
 
-# demo callers for auth_basic: the password is the name
+[ -f audit.key ] || (umask 077; openssl rand -hex 32 > audit.key)
+
+# demo callers for auth_basic: the password is the name; workers read it
 : > htpasswd
 for u in alice bob ci-bot; do
     printf '%s:%s\n' "$u" "$(openssl passwd -apr1 "$u")" >> htpasswd
 done
+chmod 644 htpasswd
 
 standin=""
 
@@ -58,6 +60,7 @@ sed -e "s|^load_module .*|load_module $build/nginx/ngx_http_rtk_module.so;|" \
     -e "s|/etc/nginx/rtk/policy.json|$top/examples/policy.json|" \
     -e "s|/etc/nginx/rtk/cloudflare.token|$token|" \
     -e "s|/etc/nginx/rtk/htpasswd|$run/htpasswd|" \
+    -e "s|/etc/nginx/rtk/audit.key|$run/audit.key|" \
     -e "s|/var/log/nginx/|$run/logs/|" \
     -e "s|server     api.cloudflare.com:443;|server     $upstream;|" \
     -e "s|proxy_ssl_name                 api.cloudflare.com;|proxy_ssl_name                 $sslname;|" \
@@ -71,7 +74,8 @@ cat <<MSG
 
 ngx_rtk_module is listening on http://127.0.0.1:8080, forwarding to
 $mode.
-Audit records: $run/logs/rtk-audit.log
+Audit records: $run/logs/rtk-audit.log, verify them with
+  tools/rtk-audit verify $run/logs/rtk-audit.log --key $run/audit.key
 
 Try it (alice may edit and enable the demo app's webhooks):
 
