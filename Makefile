@@ -21,8 +21,8 @@ BENCH_DEPS    := wrk valgrind
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
 
-.PHONY: all deps module unit integration test run fuzz test-asan bench \
-        clean
+.PHONY: all deps fuzz-deps module unit integration test run fuzz \
+        test-asan test-valgrind bench clean
 
 all: module
 
@@ -63,10 +63,19 @@ unit: deps
 	$(MAKE) -s -C tools BUILD=$(BUILD)
 
 integration: module
-	python3 t/run.py
+	python3 t/run.py -j 2
+
+fuzz-deps:
+	$(call apt_install,$(FUZZ_DEPS))
+
+# FUZZ_SECONDS per target; make test runs a short stage of its own
+FUZZ_SECONDS  ?= 60
+
+fuzz: deps fuzz-deps
+	@bash tools/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 # Every suite prints "name: N passed, N failed"; the last line sums them.
-test: deps module unit
+test: deps fuzz-deps module unit
 	@bash tools/run-tests.sh $(BUILD)
 
 run: module
@@ -74,3 +83,4 @@ run: module
 
 clean:
 	rm -rf $(BUILD)
+include bench/Makefile.inc

@@ -22,10 +22,14 @@ for t in tools/test-*.sh; do
     [ -f "$t" ] && run bash "$t" "$build"
 done
 
-run python3 t/run.py
+run python3 t/run.py -j 2
 
-grep -oE '[0-9]+ passed, [0-9]+ failed' "$log" \
-    | awk '{ p += $1; f += $3 }
+# a short fuzzing stage; "make fuzz" runs longer
+run bash tools/fuzz.sh "$build" "${RTK_FUZZ_SECONDS:-15}"
+
+# only the suites' own closing lines count
+grep -E '^[A-Za-z0-9_-]+: [0-9]+ passed, [0-9]+ failed$' "$log" \
+    | awk '{ p += $2; f += $4 }
            END { printf "%d passed, %d failed\n", p, f; exit (f > 0) }' \
     || rc=1
 

@@ -1,0 +1,56 @@
+#!/bin/bash
+#
+# Copyright (C) ngx_rtk_module authors
+#
+# make bench: builds what the benchmark needs, then runs bench/bench.py,
+# which starts its own nginx instances on 127.0.0.1 in a temporary
+# directory, stops all of them at the end and writes bench/RESULTS.md.
+#
+#   bash bench/run.sh [BUILD_DIR]
+#
+# Environment: RTK_BENCH_ROUNDS (5), RTK_BENCH_DURATION (5 s per wrk run),
+# RTK_BENCH_ITERATIONS (2000000 decisions per policy size),
+# RTK_BENCH_RESULTS (bench/RESULTS.md), RTK_BENCH_KEEP=1 keeps the files.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+build=${1:-$repo/build}
+module=$build/nginx/ngx_http_rtk_module.so
+
+missing=""
+for p in wrk valgrind; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+        | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq $missing >/dev/null
+fi
+
+# from "make bench" the module is a prerequisite; alone, build it here
+if [ -z "${MAKELEVEL:-}" ]; then
+    make -s -C "$repo" module
+fi
+[ -f "$module" ] || { echo "bench: $module is missing" >&2; exit 1; }
+
+make -s -C "$repo/policy" BUILD="$build/policy" "$build/policy/librtk.a"
+mkdir -p "$build/bench"
+cc -O2 -g -std=c99 -Wall -Wextra -Wno-unused-parameter -Werror \
+    -I"$repo/policy" "$here/policy_bench.c" "$build/policy/librtk.a" \
+    -lyajl -lcrypto -o "$build/bench/policy_bench"
+
+args=(--module "$module" --policy-bench "$build/bench/policy_bench"
+      --rounds "${RTK_BENCH_ROUNDS:-5}"
+      --duration "${RTK_BENCH_DURATION:-5}"
+      --iterations "${RTK_BENCH_ITERATIONS:-2000000}"
+      --results "${RTK_BENCH_RESULTS:-$here/RESULTS.md}"
+      --command "${RTK_BENCH_COMMAND:-make bench}")
+if [ -n "${RTK_BENCH_KEEP:-}" ]; then
+    args+=(--keep)
+fi
+
+# python stops every process it started, on Ctrl-C and SIGTERM too
+exec python3 "$here/bench.py" "${args[@]}"
