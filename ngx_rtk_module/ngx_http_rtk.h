@@ -52,6 +52,7 @@ typedef struct {
     ngx_shm_zone_t            *zone;
     ngx_str_t                  key_file;
     ngx_str_t                  key;         /* empty: no MAC */
+    void                      *mac_ctx;     /* per worker, keyed once */
     ngx_flag_t                 fsync;
     ngx_flag_t                 fail_open;
 } ngx_http_rtk_audit_t;

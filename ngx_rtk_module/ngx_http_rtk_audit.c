@@ -63,6 +63,11 @@ static const char  *ngx_http_rtk_decisions[] = {
 };
 
 
+/* the record's second, formatted once a second per worker */
+static time_t  ngx_http_rtk_audit_sec = -1;
+static u_char  ngx_http_rtk_audit_time[sizeof("1970-01-01T00:00:00") - 1];
+
+
 char *
 ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -339,14 +344,20 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     l.end = line + size;
 
     tp = ngx_timeofday();
-    ngx_gmtime(tp->sec, &tm);
 
-    l.pos = ngx_sprintf(l.pos, "{\"type\":\"%s\",\"time\":\"%4d-%02d-%02dT"
-                        "%02d:%02d:%02d.%03MZ\"",
+    if (tp->sec != ngx_http_rtk_audit_sec) {
+        ngx_gmtime(tp->sec, &tm);
+        (void) ngx_sprintf(ngx_http_rtk_audit_time,
+                           "%4d-%02d-%02dT%02d:%02d:%02d",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+        ngx_http_rtk_audit_sec = tp->sec;
+    }
+
+    l.pos = ngx_sprintf(l.pos, "{\"type\":\"%s\",\"time\":\"%*s.%03MZ\"",
                         outcome ? "outcome" : "decision",
-                        tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                        tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                        tp->msec);
+                        sizeof(ngx_http_rtk_audit_time),
+                        ngx_http_rtk_audit_time, tp->msec);
 
     vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
 
@@ -443,22 +454,21 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 }
 
 
+/* an upper bound: escaping makes at most 6 bytes of one */
+
 static size_t
 ngx_http_rtk_audit_size(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 {
     size_t  size;
 
     size = NGX_HTTP_RTK_AUDIT_FIXED + NGX_HTTP_RTK_AUDIT_TAIL
-           + rtk_json_escape_len(ctx->caller.data, ctx->caller.len)
-           + rtk_json_escape_len(r->connection->addr_text.data,
-                                 r->connection->addr_text.len)
-           + 6 * sizeof(ctx->error.message)
-           + 6 * sizeof(ctx->decision.reason.message)
-           + 6 * sizeof(ctx->decision.rule);
+           + 6 * (ctx->caller.len + r->connection->addr_text.len
+                  + ngx_strlen(ctx->error.message)
+                  + ngx_strlen(ctx->decision.reason.message)
+                  + ngx_strlen(ctx->decision.rule));
 
     if (ctx->parsed) {
-        size += rtk_json_escape_len(ctx->body.name, ctx->body.name_len)
-                + rtk_json_escape_len(ctx->body.url, ctx->body.url_len);
+        size += 6 * (ctx->body.name_len + ctx->body.url_len);
     }
 
     return size;
@@ -482,10 +492,14 @@ static void
 ngx_http_rtk_line_str(ngx_http_rtk_line_t *l, const char *key, u_char *s,
     size_t len)
 {
-    l->pos = ngx_sprintf(l->pos, ",\"%s\":", key);
+    *l->pos++ = ',';
+    *l->pos++ = '"';
+    l->pos = ngx_cpymem(l->pos, key, ngx_strlen(key));
+    *l->pos++ = '"';
+    *l->pos++ = ':';
 
     if (s == NULL || len == 0) {
-        ngx_http_rtk_line_raw(l, "null");
+        l->pos = ngx_cpymem(l->pos, "null", 4);
         return;
     }
 
@@ -668,19 +682,50 @@ ngx_http_rtk_audit_commit(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
 }
 
 
-/* HMAC-SHA256(key, hex(previous MAC) || record); a segment starts at 0 */
+/*
+ * HMAC-SHA256(key, hex(previous MAC) || record); a segment starts at 0.
+ * Each worker keys one context once; re-initialising it with no key
+ * reuses the key's precomputed state, so a record costs only its blocks.
+ */
 
 static ngx_int_t
 ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
     u_char *line, size_t len, u_char *mac)
 {
-    u_char        hex[2 * NGX_HTTP_RTK_MAC_LEN];
-    size_t        n;
-    ngx_int_t     rc;
-    EVP_MAC_CTX  *ctx;
-    OSSL_PARAM    params[2];
+    u_char       hex[2 * NGX_HTTP_RTK_MAC_LEN];
+    size_t       n;
+    EVP_MAC     *hmac;
+    OSSL_PARAM   params[2];
 
-    static EVP_MAC  *hmac;
+    if (audit->mac_ctx == NULL) {
+        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        if (hmac == NULL) {
+            return NGX_ERROR;
+        }
+
+        audit->mac_ctx = EVP_MAC_CTX_new(hmac);
+        EVP_MAC_free(hmac);
+
+        if (audit->mac_ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *) "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+
+        if (EVP_MAC_init(audit->mac_ctx, audit->key.data, audit->key.len,
+                         params)
+            != 1)
+        {
+            EVP_MAC_CTX_free(audit->mac_ctx);
+            audit->mac_ctx = NULL;
+            return NGX_ERROR;
+        }
+
+    } else if (EVP_MAC_init(audit->mac_ctx, NULL, 0, NULL) != 1) {
+        return NGX_ERROR;
+    }
 
     if (prev) {
         ngx_hex_dump(hex, prev, NGX_HTTP_RTK_MAC_LEN);
@@ -689,36 +734,15 @@ ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
         ngx_memset(hex, '0', sizeof(hex));
     }
 
-    if (hmac == NULL) {
-        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        if (hmac == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    ctx = EVP_MAC_CTX_new(hmac);
-    if (ctx == NULL) {
+    if (EVP_MAC_update(audit->mac_ctx, hex, sizeof(hex)) != 1
+        || EVP_MAC_update(audit->mac_ctx, line, len) != 1
+        || EVP_MAC_final(audit->mac_ctx, mac, &n, NGX_HTTP_RTK_MAC_LEN) != 1
+        || n != NGX_HTTP_RTK_MAC_LEN)
+    {
         return NGX_ERROR;
     }
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    rc = NGX_ERROR;
-
-    if (EVP_MAC_init(ctx, audit->key.data, audit->key.len, params) == 1
-        && EVP_MAC_update(ctx, hex, sizeof(hex)) == 1
-        && EVP_MAC_update(ctx, line, len) == 1
-        && EVP_MAC_final(ctx, mac, &n, NGX_HTTP_RTK_MAC_LEN) == 1
-        && n == NGX_HTTP_RTK_MAC_LEN)
-    {
-        rc = NGX_OK;
-    }
-
-    EVP_MAC_CTX_free(ctx);
-
-    return rc;
+    return NGX_OK;
 }
 
 

@@ -4,7 +4,14 @@
  */
 
 
+#include <string.h>
+
 #include "rtk_json.h"
+
+
+/* printable ASCII that JSON strings carry as it is */
+#define rtk_json_plain(c)                                                    \
+    ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
 
 
 static size_t rtk_json_utf8_len(const unsigned char *p,
@@ -86,6 +93,12 @@ rtk_json_escape_len(const unsigned char *src, size_t len)
 
     while (p < end) {
 
+        if (rtk_json_plain(*p)) {
+            size++;
+            p++;
+            continue;
+        }
+
         switch (*p) {
 
         case '"':
@@ -133,12 +146,28 @@ rtk_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
 {
     size_t                n;
     unsigned char         c;
-    const unsigned char  *p, *end;
+    const unsigned char  *p, *q, *end;
 
     p = src;
     end = src + len;
 
     while (p < end) {
+
+        /* runs of printable ASCII are the common case: copy them whole */
+
+        if (rtk_json_plain(*p)) {
+            q = p + 1;
+
+            while (q < end && rtk_json_plain(*q)) {
+                q++;
+            }
+
+            memcpy(dst, p, q - p);
+            dst += q - p;
+            p = q;
+            continue;
+        }
+
         c = *p;
 
         switch (c) {
