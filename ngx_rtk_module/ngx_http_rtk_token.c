@@ -77,7 +77,10 @@ ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 0; i < rlcf->tokens->nelts; i++) {
         if (t[i].account.len == account.len
-            && ngx_strncmp(t[i].account.data, account.data, account.len) == 0)
+            && (account.len == 0
+                || ngx_strncmp(t[i].account.data, account.data,
+                               account.len)
+                   == 0))
         {
             if (account.len == 0) {
                 return "is duplicate: a default token is already set";
@@ -207,8 +210,11 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
     if (ngx_file_access(&fi) & (S_IRWXG | S_IRWXO)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%s\" is accessible by group or "
-                           "others (mode %04o), it must be 0600 or 0400",
-                           what, name->data, ngx_file_access(&fi));
+                           "others (mode 0%d%d%d), it must be 0600 or 0400",
+                           what, name->data,
+                           (int) (ngx_file_access(&fi) >> 6) & 7,
+                           (int) (ngx_file_access(&fi) >> 3) & 7,
+                           (int) ngx_file_access(&fi) & 7);
         goto done;
     }
 
@@ -242,7 +248,9 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
         goto done;
     }
 
-    ngx_memcpy(buf, prefix->data, prefix->len);
+    if (prefix->len) {
+        ngx_memcpy(buf, prefix->data, prefix->len);
+    }
 
     out->data = buf;
 
