@@ -78,6 +78,13 @@ fuzz: deps fuzz-deps
 test: deps fuzz-deps module unit
 	@bash tools/run-tests.sh $(BUILD)
 
+test-asan: deps
+	@bash tools/asan-test.sh $(BUILD)
+
+test-valgrind: deps module
+	$(call apt_install,valgrind)
+	@bash tools/valgrind-test.sh $(BUILD)
+
 run: module
 	@bash tools/run-gateway.sh $(BUILD)
 

@@ -31,6 +31,12 @@ MODULE = os.environ.get(
     'RTK_MODULE', os.path.join(REPO, 'build', 'nginx',
                                'ngx_http_rtk_module.so'))
 NGINX = os.environ.get('RTK_NGINX', '/usr/sbin/nginx')
+# RTK_VALGRIND=1: nginx (master and forked workers) and nginx -t run under
+# valgrind, which logs to DIR/valgrind-PID.log; RTK_VALGRIND=single also
+# sets daemon off and master_process off (no reload then).  See
+# tools/valgrind-test.sh; more valgrind options via $VALGRIND_OPTS.
+VALGRIND = os.environ.get('RTK_VALGRIND', '0') not in ('', '0')
+SINGLE = os.environ.get('RTK_VALGRIND') == 'single'
 
 ACCOUNT = '0123456789abcdef0123456789abcdef'
 ACCOUNT2 = 'fedcba9876543210fedcba9876543210'
@@ -795,6 +801,9 @@ http {
 ''' + http_conf + '''
 }
 '''
+    if SINGLE:
+        text = text.replace('daemon on;\nmaster_process on;',
+                            'daemon off;\nmaster_process off;')
     for k, val in v.items():
         text = text.replace('%%' + k + '%%', str(val))
     left = re.findall(r'%%[A-Z0-9_]+%%', text)
@@ -809,13 +818,31 @@ def nginx_t(http_conf, vars=None, name='conf', main_conf='', dir=None):
     conf = os.path.join(d, 'nginx.conf')
     with open(conf, 'w') as f:
         f.write(_conf(http_conf, d, vars, main_conf))
-    r = subprocess.run([NGINX, '-t', '-p', d + '/', '-c', conf],
+    r = subprocess.run(_wrap([NGINX, '-t', '-p', d + '/', '-c', conf], d),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=30)
     err = r.stderr.decode('utf-8', 'replace')
     with open(os.path.join(d, 'nginx-t.stderr'), 'w') as f:
         f.write(err)
     return r.returncode, err, d
+
+
+def _wrap(cmd, d):
+    if not VALGRIND:
+        return cmd
+    return ['valgrind', '-q', '--error-exitcode=99', '--leak-check=no',
+            '--num-callers=30', '--log-file=%s/valgrind-%%p.log' % d] + cmd
+
+
+def _valgrind_problems(d):
+    """The first line of every valgrind report in d."""
+    bad = []
+    for f in sorted(os.listdir(d)):
+        if f.startswith('valgrind-') and f.endswith('.log'):
+            with open(os.path.join(d, f), errors='replace') as fh:
+                bad.extend('%s: %s' % (f, line.rstrip()) for line in fh
+                           if re.match(r'==\d+== \S', line))
+    return bad
 
 
 def _children(pid):
@@ -867,13 +894,20 @@ class Nginx(object):
         return os.path.join(self.dir, 'error.log')
 
     def start(self):
-        r = subprocess.run([NGINX, '-p', self.dir + '/', '-c', self.conf],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=30)
+        cmd = [NGINX, '-p', self.dir + '/', '-c', self.conf]
+        if SINGLE:
+            with open(os.path.join(self.dir, 'nginx.stderr'), 'ab') as f:
+                self.proc = subprocess.Popen(_wrap(cmd, self.dir),
+                                             stdin=subprocess.DEVNULL,
+                                             stdout=f, stderr=f)
+            r = subprocess.CompletedProcess(cmd, 0, b'', b'')
+        else:
+            r = subprocess.run(_wrap(cmd, self.dir), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30)
         if r.returncode != 0:
             raise RuntimeError('nginx failed to start (rc %d): %s' % (
                 r.returncode, r.stderr.decode('utf-8', 'replace')))
-        end = time.time() + 10
+        end = time.time() + (60 if VALGRIND else 10)
         pidfile = os.path.join(self.dir, 'nginx.pid')
         while time.time() < end:
             try:
@@ -895,7 +929,8 @@ class Nginx(object):
         else:
             raise RuntimeError('nginx does not listen on %d' % self.port)
         # both workers up before the first request
-        while time.time() < end and len(_children(self.pid)) < 2:
+        while time.time() < end and len(_children(self.pid)) < (
+                0 if SINGLE else 2):
             time.sleep(0.02)
         self.workers = _children(self.pid)
         return self
@@ -944,6 +979,8 @@ class Nginx(object):
                 if any(re.search(e, line) for e in expect):
                     continue
                 bad.append(line)
+        if VALGRIND:
+            bad.extend(_valgrind_problems(self.dir))
         return bad
 
     def path(self, *p):
