@@ -691,7 +691,8 @@ class FsyncSyslog(ChainCase):
                 tracer.send_signal(signal.SIGINT)
                 tracer.wait(10)
         self.assertEqual([r.status for r in rs], [200, 200, 200, 403])
-        lines = read_lines(path)
+        # a denied request's record follows its response (log phase)
+        lines = self.wait_lines(path, 7)
         self.assertEqual(len(lines), 7)
         rids = [x['request_id'] for x in parse(lines)]
         for r in rs:

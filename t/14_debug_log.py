@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+#
+# Copyright (C) ngx_rtk_module authors
+#
+# Debug logging: the proxy module logs every upstream request header at
+# debug level, so the gateway masks debug logging while the upstream
+# request is built.  With error_log at debug, the token must still not
+# appear, while debug logging demonstrably works around it.
+#
+
+import base64
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
+
+from rtk_harness import (TOKEN, TOKEN_ACCOUNT, GatewayCase,  # noqa
+                         gateway_location, server, main, wh_path, ACCOUNT2)
+
+
+class DebugLog(GatewayCase):
+
+    HTTP_CONF = server(gateway_location(),
+                       extra='        error_log %%DIR%%/debug.log debug;\n')
+
+    def debug_log(self):
+        with open(os.path.join(self.dir, 'debug.log'), 'rb') as f:
+            return f.read()
+
+    def test_token_not_in_debug_log(self):
+        before = self.up.count()
+        r = self.req(headers=[('Authorization', 'Bearer client-dummy')])
+        up = self.forwarded(r, before)
+        self.assertEqual(up.header('Authorization'), 'Bearer ' + TOKEN)
+
+        r = self.req(target=wh_path(account=ACCOUNT2))
+        up = self.forwarded(r, before + 1)
+        self.assertEqual(up.header('Authorization'),
+                         'Bearer ' + TOKEN_ACCOUNT)
+
+        log = self.debug_log()
+
+        # debug logging is on around the masked call ...
+        self.assertIn(b'[debug]', log)
+        self.assertIn(b'http upstream request', log)
+        self.assertIn(b'http proxy status', log)
+
+        # ... and the proxy's dump of the request it builds, which would
+        # hold the token, is not (its response headers are logged)
+        self.assertIn(b'http proxy header: "Content-Type', log)
+        self.assertFalse(b'http proxy header:\n' in log,
+                         'upstream request dumped')
+        self.assertFalse(b'http proxy header: "Authorization' in log,
+                         'upstream Authorization logged')
+
+        for t in (TOKEN, TOKEN_ACCOUNT):
+            for form in (t.encode(), t.encode().hex().encode(),
+                         base64.b64encode(t.encode())):
+                self.assertFalse(form in log, 'token in the debug log')
+
+
+if __name__ == '__main__':
+    main()
