@@ -42,6 +42,8 @@ static void ngx_http_rtk_line_str(ngx_http_rtk_line_t *l, const char *key,
     u_char *s, size_t len);
 static void ngx_http_rtk_line_cstr(ngx_http_rtk_line_t *l, const char *key,
     const char *s);
+static void ngx_http_rtk_line_safe(ngx_http_rtk_line_t *l, const char *key,
+    u_char *s, size_t len);
 static void ngx_http_rtk_line_changes(ngx_http_rtk_line_t *l,
     rtk_body_t *body);
 static void ngx_http_rtk_line_upstream(ngx_http_request_t *r,
@@ -365,7 +367,7 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_raw(&l, ",\"request_id\":null");
 
     } else {
-        ngx_http_rtk_line_str(&l, "request_id", vv->data, vv->len);
+        ngx_http_rtk_line_safe(&l, "request_id", vv->data, vv->len);
     }
 
     ngx_http_rtk_line_str(&l, "caller", ctx->caller.data, ctx->caller.len);
@@ -374,11 +376,20 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_line_str(&l, "method", r->method_name.data,
                           ngx_min(r->method_name.len, 32));
 
-    ngx_http_rtk_line_cstr(&l, "account",
-                           ctx->routed ? ctx->route.account : NULL);
-    ngx_http_rtk_line_cstr(&l, "app", ctx->routed ? ctx->route.app : NULL);
-    ngx_http_rtk_line_cstr(&l, "webhook",
-                           ctx->routed ? ctx->route.webhook : NULL);
+    /* validated lowercase hex ids: nothing to escape */
+
+    if (ctx->routed) {
+        ngx_http_rtk_line_safe(&l, "account", (u_char *) ctx->route.account,
+                               RTK_ACCOUNT_ID_LEN);
+        ngx_http_rtk_line_safe(&l, "app", (u_char *) ctx->route.app,
+                               ctx->route.app_len);
+        ngx_http_rtk_line_safe(&l, "webhook", (u_char *) ctx->route.webhook,
+                               RTK_UUID_LEN);
+
+    } else {
+        ngx_http_rtk_line_raw(&l, ",\"account\":null,\"app\":null,"
+                                  "\"webhook\":null");
+    }
 
     ngx_http_rtk_line_raw(&l, ",\"changes\":");
 
@@ -419,7 +430,9 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         err = ctx->error;
     }
 
-    ngx_http_rtk_line_cstr(&l, "decision", ngx_http_rtk_decisions[decision]);
+    ngx_http_rtk_line_safe(&l, "decision",
+                           (u_char *) ngx_http_rtk_decisions[decision],
+                           ngx_strlen(ngx_http_rtk_decisions[decision]));
 
     l.pos = ngx_sprintf(l.pos, ",\"code\":%d", err.code);
 
@@ -434,12 +447,17 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_raw(&l, ",\"status\":null");
     }
 
-    ngx_http_rtk_line_cstr(&l, "policy",
-                           rlcf->policy ? rtk_policy_hash(rlcf->policy)
-                                        : NULL);
+    if (rlcf->policy) {
+        ngx_http_rtk_line_safe(&l, "policy",
+                               (u_char *) rtk_policy_hash(rlcf->policy),
+                               RTK_POLICY_HASH_LEN);
+
+    } else {
+        ngx_http_rtk_line_raw(&l, ",\"policy\":null");
+    }
 
     if (ctx->token) {
-        ngx_http_rtk_line_str(&l, "token", ctx->token->fingerprint,
+        ngx_http_rtk_line_safe(&l, "token", ctx->token->fingerprint,
                               NGX_HTTP_RTK_FINGERPRINT_LEN);
 
     } else {
@@ -505,6 +523,23 @@ ngx_http_rtk_line_str(ngx_http_rtk_line_t *l, const char *key, u_char *s,
 
     *l->pos++ = '"';
     l->pos = rtk_json_escape(l->pos, s, len);
+    *l->pos++ = '"';
+}
+
+
+/* values the gateway made or validated itself: hex ids, hashes, words */
+
+static void
+ngx_http_rtk_line_safe(ngx_http_rtk_line_t *l, const char *key, u_char *s,
+    size_t len)
+{
+    *l->pos++ = ',';
+    *l->pos++ = '"';
+    l->pos = ngx_cpymem(l->pos, key, ngx_strlen(key));
+    *l->pos++ = '"';
+    *l->pos++ = ':';
+    *l->pos++ = '"';
+    l->pos = ngx_cpymem(l->pos, s, len);
     *l->pos++ = '"';
 }
 
