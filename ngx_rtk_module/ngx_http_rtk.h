@@ -77,7 +77,9 @@ typedef struct {
 
 
 typedef struct {
+    ngx_http_rtk_loc_conf_t   *conf;         /* the gateway location's */
     ngx_int_t                  phase_status;
+    ngx_uint_t                 uri_changes;  /* when it was created */
 
     rtk_route_t                route;
     rtk_body_t                 body;
@@ -89,6 +91,7 @@ typedef struct {
 
     ngx_chain_t               *envelope;     /* error body to send */
 
+    unsigned                   started:1;
     unsigned                   routed:1;
     unsigned                   parsed:1;
     unsigned                   decided:1;
@@ -118,6 +121,8 @@ ngx_int_t ngx_http_rtk_audit_decision(ngx_http_request_t *r,
 ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 
+ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
+    ngx_http_rtk_loc_conf_t *rlcf);
 ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_error_init(ngx_conf_t *cf);
 void ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,

@@ -302,7 +302,7 @@ ngx_http_rtk_audit_decision(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
         return NGX_OK;
     }
 
-    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+    rlcf = ctx->conf;
 
     return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
 }
@@ -329,9 +329,9 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_loc_conf_t   *rlcf;
     ngx_http_variable_value_t *vv;
 
-    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+    rlcf = ctx->conf;
 
-    if (rlcf->audit == NULL) {
+    if (rlcf == NULL || rlcf->audit == NULL) {
         return NGX_OK;
     }
 

@@ -144,7 +144,10 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+    ctx = ngx_http_rtk_get_ctx(r, rlcf);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
 
     /*
      * The proxy module relays an answer without a valid status line as
@@ -152,7 +155,7 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
      */
 
     if (r->http_version == NGX_HTTP_VERSION_9 && r->upstream != NULL
-        && r->err_status == 0 && ctx != NULL && ctx->forward)
+        && r->err_status == 0 && ctx->forward)
     {
         r->http_version = r->http_major * 1000 + r->http_minor;
         r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
@@ -165,21 +168,18 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
                              "the Cloudflare API sent an invalid response");
     }
 
-    /* err_status is set only for responses nginx generates itself */
+    /*
+     * err_status is set only for responses nginx generates itself; a page
+     * an error_page redirected to is the operator's answer (error_page is
+     * also set when none matched, so the redirect itself is checked)
+     */
 
     status = r->err_status;
 
-    if (status < NGX_HTTP_BAD_REQUEST) {
+    if (status < NGX_HTTP_BAD_REQUEST
+        || (r->error_page && r->uri_changes != ctx->uri_changes))
+    {
         return ngx_http_next_header_filter(r);
-    }
-
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
-        if (ctx == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
     }
 
     ngx_http_rtk_error_code(r, ctx, status, &ctx->error);

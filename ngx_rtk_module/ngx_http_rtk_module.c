@@ -31,8 +31,11 @@ static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r);
 static ngx_table_elt_t *ngx_http_rtk_push_header(ngx_list_t *headers,
     ngx_str_t *key, ngx_str_t *lowcase, ngx_str_t *value);
 static ngx_uint_t ngx_http_rtk_stripped_header(ngx_table_elt_t *h);
+static void ngx_http_rtk_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_rtk_rewrite_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
-static void ngx_http_rtk_cleanse_request(void *data);
+static void ngx_http_rtk_withdraw(ngx_http_request_t *r);
+static void ngx_http_rtk_cleanse_buf(void *data);
 static ngx_int_t ngx_http_rtk_log_handler(ngx_http_request_t *r);
 static void *ngx_http_rtk_alloc(void *pool, size_t size);
 
@@ -182,6 +185,10 @@ static ngx_str_t  ngx_http_rtk_request_id_var = ngx_string("request_id");
 
 ngx_int_t  ngx_http_rtk_request_id_index;
 
+/* a worker runs one request's proxy handler at a time */
+static ngx_http_request_t  *ngx_http_rtk_injecting;
+static ngx_table_elt_t     *ngx_http_rtk_injected;
+
 
 static ngx_int_t
 ngx_http_rtk_handler(ngx_http_request_t *r)
@@ -196,20 +203,17 @@ ngx_http_rtk_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
-
-    if (ctx) {
-        return ctx->phase_status;
-    }
-
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
+    ctx = ngx_http_rtk_get_ctx(r, rlcf);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->phase_status = NGX_DONE;
+    if (ctx->started) {
+        return ctx->phase_status;
+    }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+    ctx->started = 1;
+    ctx->phase_status = NGX_DONE;
 
     rc = ngx_http_rtk_preread(r, rlcf, ctx);
 
@@ -227,6 +231,94 @@ ngx_http_rtk_handler(ngx_http_request_t *r)
 
     ngx_http_finalize_request(r, NGX_DONE);
     return NGX_DONE;
+}
+
+
+/*
+ * The context outlives internal redirects (error_page, post_action),
+ * which clear module contexts: a pool cleanup keeps it findable, so the
+ * audit record is written with the gateway's configuration wherever the
+ * request ends.
+ */
+
+ngx_http_rtk_ctx_t *
+ngx_http_rtk_get_ctx(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_rtk_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx != NULL) {
+        goto found;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_rtk_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+            goto found;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_rtk_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_rtk_ctx_t));
+
+    ctx->uri_changes = r->uri_changes;
+
+    cln->handler = ngx_http_rtk_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+
+found:
+
+    if (ctx->conf == NULL && rlcf != NULL && rlcf->gateway) {
+        ctx->conf = rlcf;
+    }
+
+    return ctx;
+}
+
+
+static void
+ngx_http_rtk_ctx_cleanup(void *data)
+{
+    /* only marks the context, see ngx_http_rtk_get_ctx() */
+}
+
+
+/*
+ * First in the server rewrite and rewrite phases, where every internal
+ * redirect and named location starts: a request that leaves while the
+ * token is injected (the proxy module finalizes some upstream errors
+ * synchronously, running error_page or post_action) leaves without it.
+ * In a gateway location it also creates the context, so the request is
+ * audited whatever happens next.
+ */
+
+static ngx_int_t
+ngx_http_rtk_rewrite_handler(ngx_http_request_t *r)
+{
+    ngx_http_rtk_loc_conf_t  *rlcf;
+
+    if (ngx_http_rtk_injecting == r->main) {
+        ngx_http_rtk_withdraw(r->main);
+    }
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    if (rlcf->gateway && r == r->main
+        && ngx_http_rtk_get_ctx(r, rlcf) == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -600,8 +692,12 @@ ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     r->uri.len = rtk_route_path(&ctx->route, path);
     ngx_str_null(&r->args);
 
-    /* otherwise proxy_pass without a URI sends the client's bytes */
+    /*
+     * Otherwise proxy_pass without a URI sends the client's bytes, and
+     * with one replaces the location's prefix of the rebuilt path.
+     */
     r->valid_unparsed_uri = 0;
+    r->valid_location = 0;
     r->quoted_uri = 0;
 
     return ngx_http_rtk_rewrite_headers(r);
@@ -754,16 +850,16 @@ ngx_http_rtk_content_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
     ngx_uint_t                level;
-    ngx_list_part_t          *last;
     ngx_table_elt_t          *h;
-    ngx_pool_cleanup_t       *cln;
     ngx_http_rtk_ctx_t       *ctx;
     ngx_http_rtk_loc_conf_t  *rlcf;
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
-    if (ctx == NULL || !ctx->forward || r != r->main) {
+    if (ctx == NULL || !ctx->forward || r != r->main
+        || rlcf->upstream_handler == NULL)
+    {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "rtk: content phase reached without a decision");
 
@@ -785,65 +881,98 @@ ngx_http_rtk_content_handler(ngx_http_request_t *r)
 
     r->headers_in.authorization = h;
 
+    ngx_http_rtk_injecting = r;
+    ngx_http_rtk_injected = h;
+
+    /* no debug lines, but every error still gets through */
+
     level = r->connection->log->log_level;
-    r->connection->log->log_level &= ~NGX_LOG_DEBUG_ALL;
 
-    rc = rlcf->upstream_handler(r);
-
-    r->connection->log->log_level = level;
-
-    last = r->headers_in.headers.last;
-
-    if (last->nelts > 0
-        && (ngx_table_elt_t *) last->elts + last->nelts - 1 == h)
-    {
-        last->nelts--;
-
-    } else {
-        h->hash = 0;
+    if (level & NGX_LOG_DEBUG_ALL) {
+        r->connection->log->log_level = (level & ~NGX_LOG_DEBUG_ALL)
+                                        | NGX_LOG_DEBUG;
     }
-
-    ngx_str_null(&h->value);
-    r->headers_in.authorization = NULL;
 
     ctx->forwarded = 1;
 
-    if (r->upstream && r->upstream->request_bufs) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            ngx_http_rtk_cleanse_request(r);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = rlcf->upstream_handler(r);
 
-        cln->handler = ngx_http_rtk_cleanse_request;
-        cln->data = r;
+    /* unless a redirect took the request, and the token, elsewhere */
+
+    if (ngx_http_rtk_injecting == r) {
+        r->connection->log->log_level = level;
+        ngx_http_rtk_withdraw(r);
     }
 
     return rc;
 }
 
 
-/* the upstream request header buffer holds the token: wipe it */
+/*
+ * Takes the injected Authorization header out of the request, and
+ * arranges for the upstream request buffer that copied it to be wiped.
+ */
 
 static void
-ngx_http_rtk_cleanse_request(void *data)
+ngx_http_rtk_withdraw(ngx_http_request_t *r)
 {
-    ngx_http_request_t *r = data;
+    ngx_uint_t           i;
+    ngx_list_part_t     *part;
+    ngx_table_elt_t     *h;
+    ngx_pool_cleanup_t  *cln;
 
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    part = &r->headers_in.headers.part;
 
-    if (r->upstream == NULL) {
+    for ( /* void */ ; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (&h[i] != ngx_http_rtk_injected) {
+                continue;
+            }
+
+            ngx_memmove(&h[i], &h[i + 1],
+                        (part->nelts - i - 1) * sizeof(ngx_table_elt_t));
+            part->nelts--;
+            ngx_memzero(&h[part->nelts], sizeof(ngx_table_elt_t));
+
+            goto removed;
+        }
+    }
+
+removed:
+
+    r->headers_in.authorization = NULL;
+
+    ngx_http_rtk_injecting = NULL;
+    ngx_http_rtk_injected = NULL;
+
+    if (r->upstream == NULL || r->upstream->request_bufs == NULL
+        || r->upstream->request_bufs->buf->start == NULL)
+    {
         return;
     }
 
-    for (cl = r->upstream->request_bufs; cl; cl = cl->next) {
-        b = cl->buf;
+    /* the buffer, not the request: a redirect may bring another upstream */
 
-        if (b->start && b->temporary) {
-            OPENSSL_cleanse(b->start, b->end - b->start);
-        }
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                      "rtk: the upstream request buffer will not be wiped");
+        return;
     }
+
+    cln->handler = ngx_http_rtk_cleanse_buf;
+    cln->data = r->upstream->request_bufs->buf;
+}
+
+
+static void
+ngx_http_rtk_cleanse_buf(void *data)
+{
+    ngx_buf_t  *b = data;
+
+    OPENSSL_cleanse(b->start, b->end - b->start);
 }
 
 
@@ -854,21 +983,21 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
     ngx_http_rtk_ctx_t       *ctx;
     ngx_http_rtk_loc_conf_t  *rlcf;
 
-    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
-
-    if (!rlcf->gateway || r != r->main || rlcf->audit == NULL) {
+    if (r != r->main) {
         return NGX_OK;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+    /* the gateway location's configuration, even after a redirect */
 
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+
+    ctx = ngx_http_rtk_get_ctx(r, rlcf);
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtk_ctx_t));
-        if (ctx == NULL) {
-            return NGX_ERROR;
-        }
+        return NGX_ERROR;
+    }
 
-        ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+    if (ctx->conf == NULL || ctx->conf->audit == NULL) {
+        return NGX_OK;
     }
 
     /* refused before the gateway ran, e.g. by auth_basic: name the ids */
@@ -1033,6 +1162,20 @@ ngx_http_rtk_init(ngx_conf_t *cf)
      * "satisfy any" cannot skip the gateway.
      */
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_SERVER_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rtk_rewrite_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_rtk_rewrite_handler;
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -1116,9 +1259,16 @@ ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     const char                *missing;
     ngx_http_core_loc_conf_t  *clcf;
 
-    /* like proxy_pass, the gateway is not inherited by nested locations */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /*
+     * Like proxy_pass, the gateway is not inherited by nested locations;
+     * but limit_except and "if" blocks are the same location, and the
+     * proxy module hands them its handler.
+     */
+
     if (conf->gateway == NGX_CONF_UNSET) {
-        conf->gateway = 0;
+        conf->gateway = (clcf->lmt_excpt || clcf->noname) ? prev->gateway : 0;
     }
 
     ngx_conf_merge_value(conf->envelope, prev->envelope, 0);
@@ -1139,7 +1289,14 @@ ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     conf->envelope = 1;
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    /* an "if" block without proxy_pass keeps the location's handler */
+
+    if (clcf->handler == NULL && clcf->noname && !clcf->lmt_excpt
+        && prev->upstream_handler != NULL)
+    {
+        conf->upstream_handler = prev->upstream_handler;
+        return NGX_CONF_OK;
+    }
 
     missing = NULL;
 
