@@ -9,8 +9,12 @@ set -eu
 
 build=$(cd "${1:-build}" && pwd)
 top=$(pwd)
-run=$build/run
+
+# outside the checkout: workers (nobody) must reach the htpasswd file,
+# and a clone under /root is closed to them
+run=${RTK_RUN_DIR:-/tmp/rtk-run}
 mkdir -p "$run/logs" "$run/tmp"
+chmod 755 "$run"
 cd "$run"
 
 if [ ! -f ca.crt ]; then
