@@ -14,6 +14,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "rtk_body.h"
+#include "rtk_json.h"
 
 
 /* never more than this many bytes of client input in a message */
@@ -76,8 +77,6 @@ static unsigned char *rtk_body_copy(rtk_body_ctx_t *ctx,
     const unsigned char *s, size_t len);
 static int rtk_body_escapes(const unsigned char *p, size_t len, size_t *pos);
 static int rtk_body_hex4(const unsigned char *p, const unsigned char *end);
-static size_t rtk_body_utf8_len(const unsigned char *p,
-    const unsigned char *end);
 static const char *rtk_body_echo(char *buf, const unsigned char *s,
     size_t len);
 static int rtk_body_gen_string(yajl_gen g, const unsigned char *s, size_t len);
@@ -787,7 +786,7 @@ rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
             continue;
         }
 
-        n = rtk_body_utf8_len(p, end);
+        n = rtk_utf8_len(p, end);
 
         if (n == 0) {
             /* yajl's own check lets overlongs and surrogates through */
@@ -802,48 +801,6 @@ rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
     }
 
     return RTK_OK;
-}
-
-
-/* the length of the well-formed UTF-8 sequence at p, 0 if there is none */
-
-static size_t
-rtk_body_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    size_t         n, i;
-    unsigned char  lo, hi;
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2;
-
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        lo = (p[0] == 0xe0) ? 0xa0 : 0x80;
-        hi = (p[0] == 0xed) ? 0x9f : 0xbf;
-
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        lo = (p[0] == 0xf0) ? 0x90 : 0x80;
-        hi = (p[0] == 0xf4) ? 0x8f : 0xbf;
-
-    } else {
-        return 0;
-    }
-
-    if ((size_t) (end - p) < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xbf) {
-            return 0;
-        }
-    }
-
-    return n;
 }
 
 

@@ -14,10 +14,6 @@
     ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
 
 
-static size_t rtk_json_utf8_len(const unsigned char *p,
-    const unsigned char *end);
-
-
 static const char  rtk_json_hex[] = "0123456789abcdef";
 
 
@@ -27,8 +23,8 @@ static const char  rtk_json_hex[] = "0123456789abcdef";
  * well-formed (Unicode, table 3-7).
  */
 
-static size_t
-rtk_json_utf8_len(const unsigned char *p, const unsigned char *end)
+size_t
+rtk_utf8_len(const unsigned char *p, const unsigned char *end)
 {
     size_t         n, i;
     unsigned char  lo, hi;
@@ -125,7 +121,7 @@ rtk_json_escape_len(const unsigned char *src, size_t len)
             continue;
         }
 
-        n = rtk_json_utf8_len(p, end);
+        n = rtk_utf8_len(p, end);
 
         if (n == 0) {
             size += sizeof("\\ufffd") - 1;
@@ -230,7 +226,7 @@ rtk_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
             continue;
         }
 
-        n = rtk_json_utf8_len(p, end);
+        n = rtk_utf8_len(p, end);
 
         if (n == 0) {
             /* one replacement character per byte that does not fit */

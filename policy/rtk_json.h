@@ -15,6 +15,12 @@
 #include "rtk_common.h"
 
 
+/*
+ * The length of the well-formed UTF-8 sequence at p (2 to 4 bytes), or 0
+ * for ASCII, overlong forms, surrogates and code points above U+10FFFF.
+ */
+size_t rtk_utf8_len(const unsigned char *p, const unsigned char *end);
+
 /* the escaped length of src, without the enclosing quotes */
 size_t rtk_json_escape_len(const unsigned char *src, size_t len);
 
