@@ -903,10 +903,6 @@ rtk_policy_is_app(const unsigned char *s, size_t len)
         return 1;
     }
 
-    if (len == RTK_ACCOUNT_ID_LEN) {
-        return rtk_policy_is_hex(s, len);
-    }
-
     if (len != RTK_UUID_LEN) {
         return 0;
     }
@@ -1401,7 +1397,7 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
 
     if (!rtk_policy_is_app(s, len)) {
         return rtk_policy_fail(ctx, at, "bad app id \"%s\" (want a lowercase "
-                               "UUID, 32 lowercase hex digits or \"*\")",
+                               "UUID or \"*\")",
                                clip);
     }
 

@@ -128,10 +128,12 @@ rtk_route_parse(rtk_route_t *route, const unsigned char *target, size_t len,
                              "invalid account id");
     }
 
-    if (!rtk_route_uuid(seg[4].data, seg[4].len)
-        && !(seg[4].len == RTK_ACCOUNT_ID_LEN
-             && rtk_route_hex(seg[4].data, seg[4].len)))
-    {
+    /*
+     * Only the UUID form: a second spelling of the same id would let a
+     * request miss the app's own policy entry for a looser "*" one.
+     */
+
+    if (!rtk_route_uuid(seg[4].data, seg[4].len)) {
         return rtk_error_set(err, RTK_E_ROUTE_APP, "invalid app id");
     }
 

@@ -27,7 +27,7 @@ typedef struct {
     char                     account[RTK_ACCOUNT_ID_LEN + 1];
     char                     app[RTK_UUID_LEN + 1];
     char                     webhook[RTK_UUID_LEN + 1];
-    size_t                   app_len;    /* 36, or 32 for a bare hex id */
+    size_t                   app_len;    /* RTK_UUID_LEN */
 } rtk_route_t;
 
 

@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (ACCOUNT, APP, APP_HEX, WEBHOOK, GatewayCase,  # noqa
+from rtk_harness import (ACCOUNT, APP, APP_HEX, APP_HEX32, WEBHOOK, GatewayCase,  # noqa
                          gateway_location, server, main, wh_path)
 
 
@@ -35,11 +35,17 @@ class Route(GatewayCase):
         up = self.forwarded(r, before)
         self.assertEqual(up.target, PFX + GOOD)
 
-    def test_valid_hex_app(self):
+    def test_second_app(self):
         before = self.up.count()
         r = self.req(target=wh_path(app=APP_HEX))
         up = self.forwarded(r, before)
         self.assertEqual(up.target, wh_path(app=APP_HEX))
+
+    def test_hex_spelling_of_app_refused(self):
+        # one name per app: the 32-hex spelling could match another rule
+        for app in (APP_HEX32, B.replace('-', '')):
+            with self.subTest(app=app):
+                self.expect_error(404, 40403, target=wh_path(app=app))
 
     def test_percent(self):
         for t in (PFX + GOOD.replace(C, '%61' + C[1:]),
@@ -102,14 +108,14 @@ class Route(GatewayCase):
     def test_bad_app(self):
         for app in ('1111111A-2222-4333-8444-555555555555', B[:-1],
                     B.replace('-', '') + '0', B + 'a', B[:8] + B[9:] + '0',
-                    APP_HEX.upper(), 'app', B.replace('-', '_'),
+                    APP_HEX32.upper(), 'app', B.replace('-', '_'),
                     '{' + B + '}'):
             t = wh_path(app=app)
             with self.subTest(target=t):
                 self.expect_error(404, 40403, target=t)
 
     def test_bad_webhook(self):
-        for wh in (C.upper(), C[:-1], C.replace('-', ''), APP_HEX,
+        for wh in (C.upper(), C[:-1], C.replace('-', ''), APP_HEX32,
                    C[:8] + 'x' + C[9:], 'webhook'):
             t = wh_path(webhook=wh)
             with self.subTest(target=t):

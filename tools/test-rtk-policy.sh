@@ -18,7 +18,7 @@ failed=0
 acct=023e105f4ecef8ad9ca31a8372d0c353
 other=ffffffffffffffffffffffffffffffff
 app=14a396e7-ca44-4937-bf1f-050a69118543
-hexapp=8f0e6f2a9b1c4d3e8f7a6b5c4d3e2f1a
+stagingapp=8f0e6f2a-9b1c-4d3e-8f7a-6b5c4d3e2f1a
 enforced=5b0e4f3a-2c1d-4e6f-8a9b-0c1d2e3f4a5b
 hook=0d1f069d-43bb-489a-ad8c-7eb95592ba8e
 path=/client/v4/accounts/$acct/realtime/kit/$app/webhooks/$hook
@@ -171,9 +171,9 @@ t "eval no rule, no account" 2 '"code":40301,.*"rule":"default"' "" -- \
 
 t "eval would_deny (app report-only)" 3 \
     '"decision":"would_deny","status":403,"code":40305,'\
-'.*"rule":"accounts\.'"$acct"'\.apps\.'"$hexapp"'"' \
+'.*"rule":"accounts\.'"$acct"'\.apps\.'"$stagingapp"'"' \
     "" -- "$cli" eval "$example" --caller alice --body "$evil" \
-    --path "/accounts/$acct/realtime/kit/$hexapp/webhooks/$hook"
+    --path "/accounts/$acct/realtime/kit/$stagingapp/webhooks/$hook"
 
 t "eval would_deny (account report-only)" 3 \
     '"decision":"would_deny","status":403,"code":40302,'\

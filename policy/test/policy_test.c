@@ -25,7 +25,7 @@
 #define A3    "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
 #define A4    "a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4"
 #define APP1  "11111111-2222-3333-4444-555555555555"
-#define APP2  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define APP2  "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"
 #define APP3  "33333333-3333-3333-3333-333333333333"
 #define APP4  "44444444-4444-4444-4444-444444444444"
 #define HOOK  "99999999-8888-7777-6666-555555555555"
@@ -715,6 +715,12 @@ test_load_errors(void)
         "  \"11111111-2222-3333-4444_555555555555\": {}}}}}",
         "p.json:2:3: bad app id");
 
+    /* the 32-hex spelling of a uuid is not a second name for the app */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "  \"11111111222233334444555555555555\": {}}}}}",
+        "p.json:2:3: bad app id \"11111111222233334444555555555555\" "
+        "(want a lowercase UUID or \"*\")");
+
     /* wrong types */
     ERR("[]", "p.json:1:1: the policy must be a JSON object");
     ERR("  5", "p.json:1:4: the policy must be a JSON object");
@@ -966,7 +972,7 @@ test_misc(void)
         rtk_policy_free(p);
     }
 
-    /* a 32-hex app id and a bare hex route */
+    /* a second app id, as a uuid like every app id */
     p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{\"" APP2 "\":{"
               "\"editors\":[\"a\"]}}}}}");
 

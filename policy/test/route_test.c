@@ -76,13 +76,11 @@ rtk_rt_test_valid(void)
               && strcmp(rtk_rt_route.app, U) == 0
               && strcmp(rtk_rt_route.webhook, W) == 0, "with prefix");
 
-    RTK_RT_CODE(P(A, H, W), 0);
-    RTK_CHECK(strcmp(rtk_rt_route.app, H) == 0 && rtk_rt_route.app_len == 32,
-              "hex app");
-
-    RTK_RT_CODE("/client/v4" P(A, H, W), 0);
-    RTK_CHECK(strcmp(rtk_rt_route.app, H) == 0 && rtk_rt_route.app_len == 32,
-              "hex app with prefix");
+    /* one spelling per app: the 32-hex form of a uuid is refused */
+    RTK_RT_CODE(P(A, H, W), RTK_E_ROUTE_APP);
+    RTK_RT_CODE("/client/v4" P(A, H, W), RTK_E_ROUTE_APP);
+    RTK_RT_CODE(P(A, "123e4567e89b12d3a456426614174000", W),
+                RTK_E_ROUTE_APP);
 
     RTK_RT_CODE(P("00000000000000000000000000000000",
                   "00000000-0000-0000-0000-000000000000",
@@ -97,7 +95,6 @@ rtk_rt_test_path(void)
     unsigned char  buf[RTK_ROUTE_PATH_MAX + 1];
 
     static const char  want_uuid[] = "/client/v4" P(A, U, W);
-    static const char  want_hex[] = "/client/v4" P(A, H, W);
 
     RTK_CHECK(RTK_ROUTE_PATH_MAX == sizeof(want_uuid) - 1,
               "RTK_ROUTE_PATH_MAX %zu", (size_t) RTK_ROUTE_PATH_MAX);
@@ -109,12 +106,6 @@ rtk_rt_test_path(void)
               && memcmp(buf, want_uuid, n) == 0
               && buf[RTK_ROUTE_PATH_MAX] == 'Z',
               "path %.*s", (int) n, buf);
-
-    RTK_RT_CODE("/client/v4" P(A, H, W), 0);
-    buf[sizeof(want_hex) - 1] = 'Z';
-    n = rtk_route_path(&rtk_rt_route, buf);
-    RTK_CHECK(n == sizeof(want_hex) - 1 && memcmp(buf, want_hex, n) == 0
-              && buf[n] == 'Z', "hex path %.*s", (int) n, buf);
 }
 
 
@@ -269,7 +260,7 @@ rtk_rt_test_ids(void)
     RTK_RT_CODE("/client/v4" P("0123456789abcdef0123456789abcde", U, W),
                 RTK_E_ROUTE_ACCOUNT);
 
-    /* app: a lowercase uuid or 32 lowercase hex */
+    /* app: a lowercase uuid only */
     RTK_RT_CODE(P(A, "123E4567-E89B-12D3-A456-426614174000", W),
                 RTK_E_ROUTE_APP);
     RTK_RT_CODE(P(A, "123e4567-e89b-12d3-a456-42661417400A", W),

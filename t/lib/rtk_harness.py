@@ -43,7 +43,8 @@ ACCOUNT2 = 'fedcba9876543210fedcba9876543210'
 ACCOUNT3 = 'abababababababababababababababab'
 APP = '11111111-2222-4333-8444-555555555555'
 APP2 = '99999999-8888-4777-8666-555555555555'
-APP_HEX = '0123456789abcdef0123456789abcdef'
+APP_HEX = '01234567-89ab-4cde-8f01-23456789abcd'   # a second app
+APP_HEX32 = '0123456789abcdef0123456789abcdef'  # not an app id
 WEBHOOK = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee'
 
 EVENTS = ['meeting.started', 'meeting.ended', 'meeting.participantJoined',
