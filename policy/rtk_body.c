@@ -75,8 +75,6 @@ static int rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s,
 static int rtk_body_field(const unsigned char *s, size_t len);
 static unsigned char *rtk_body_copy(rtk_body_ctx_t *ctx,
     const unsigned char *s, size_t len);
-static int rtk_body_escapes(const unsigned char *p, size_t len, size_t *pos);
-static int rtk_body_hex4(const unsigned char *p, const unsigned char *end);
 static const char *rtk_body_echo(char *buf, const unsigned char *s,
     size_t len);
 static int rtk_body_gen_string(yajl_gen g, const unsigned char *s, size_t len);
@@ -168,7 +166,7 @@ rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
 
     /* yajl decodes unpaired surrogate escapes into garbage */
 
-    if (rtk_body_escapes(data, len, &pos) != RTK_OK) {
+    if (rtk_json_surrogates(data, len, &pos) != RTK_OK) {
         return rtk_error_set(err, RTK_E_JSON_SYNTAX,
                              "invalid JSON: unpaired surrogate escape "
                              "at offset %zu", pos);
@@ -801,123 +799,6 @@ rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
     }
 
     return RTK_OK;
-}
-
-
-/*
- * Finds \u escapes of surrogates that do not form a pair.  Outside
- * strings a valid document has no '"' or '\\' other than those that
- * start a string, so tracking strings is enough; for an invalid one
- * the answer does not matter, yajl rejects it anyway.
- */
-
-static int
-rtk_body_escapes(const unsigned char *p, size_t len, size_t *pos)
-{
-    int                   cp, lo;
-    unsigned              instr;
-    const unsigned char  *start, *end;
-
-    start = p;
-    end = p + len;
-    instr = 0;
-
-    while (p < end) {
-
-        if (!instr) {
-            if (*p == '"') {
-                instr = 1;
-            }
-
-            p++;
-            continue;
-        }
-
-        if (*p == '"') {
-            instr = 0;
-            p++;
-            continue;
-        }
-
-        if (*p != '\\') {
-            p++;
-            continue;
-        }
-
-        if (end - p < 2) {
-            return RTK_OK;
-        }
-
-        if (p[1] != 'u') {
-            p += 2;
-            continue;
-        }
-
-        cp = rtk_body_hex4(p + 2, end);
-
-        if (cp < 0) {
-            return RTK_OK;
-        }
-
-        if (cp >= 0xdc00 && cp <= 0xdfff) {
-            *pos = p - start;
-            return RTK_ERROR;
-        }
-
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-
-            if (end - p < 12 || p[6] != '\\' || p[7] != 'u') {
-                *pos = p - start;
-                return RTK_ERROR;
-            }
-
-            lo = rtk_body_hex4(p + 8, end);
-
-            if (lo < 0xdc00 || lo > 0xdfff) {
-                *pos = p - start;
-                return RTK_ERROR;
-            }
-
-            p += 12;
-            continue;
-        }
-
-        p += 6;
-    }
-
-    return RTK_OK;
-}
-
-
-static int
-rtk_body_hex4(const unsigned char *p, const unsigned char *end)
-{
-    int  i, v;
-
-    if (end - p < 4) {
-        return -1;
-    }
-
-    v = 0;
-
-    for (i = 0; i < 4; i++) {
-        v <<= 4;
-
-        if (p[i] >= '0' && p[i] <= '9') {
-            v |= p[i] - '0';
-
-        } else if (p[i] >= 'a' && p[i] <= 'f') {
-            v |= p[i] - 'a' + 10;
-
-        } else if (p[i] >= 'A' && p[i] <= 'F') {
-            v |= p[i] - 'A' + 10;
-
-        } else {
-            return -1;
-        }
-    }
-
-    return v;
 }
 
 

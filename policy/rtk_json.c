@@ -14,6 +14,9 @@
     ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
 
 
+static int rtk_json_hex4(const unsigned char *p, const unsigned char *end);
+
+
 static const char  rtk_json_hex[] = "0123456789abcdef";
 
 
@@ -246,4 +249,121 @@ rtk_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
     }
 
     return dst;
+}
+
+
+/*
+ * Finds \u escapes of surrogates that do not form a pair.  Outside
+ * strings a valid document has no '"' or '\\' other than those that
+ * start a string, so tracking strings is enough; for an invalid one
+ * the answer does not matter, yajl rejects it anyway.
+ */
+
+int
+rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos)
+{
+    int                   cp, lo;
+    unsigned              instr;
+    const unsigned char  *start, *end;
+
+    start = p;
+    end = p + len;
+    instr = 0;
+
+    while (p < end) {
+
+        if (!instr) {
+            if (*p == '"') {
+                instr = 1;
+            }
+
+            p++;
+            continue;
+        }
+
+        if (*p == '"') {
+            instr = 0;
+            p++;
+            continue;
+        }
+
+        if (*p != '\\') {
+            p++;
+            continue;
+        }
+
+        if (end - p < 2) {
+            return RTK_OK;
+        }
+
+        if (p[1] != 'u') {
+            p += 2;
+            continue;
+        }
+
+        cp = rtk_json_hex4(p + 2, end);
+
+        if (cp < 0) {
+            return RTK_OK;
+        }
+
+        if (cp >= 0xdc00 && cp <= 0xdfff) {
+            *pos = p - start;
+            return RTK_ERROR;
+        }
+
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+
+            if (end - p < 12 || p[6] != '\\' || p[7] != 'u') {
+                *pos = p - start;
+                return RTK_ERROR;
+            }
+
+            lo = rtk_json_hex4(p + 8, end);
+
+            if (lo < 0xdc00 || lo > 0xdfff) {
+                *pos = p - start;
+                return RTK_ERROR;
+            }
+
+            p += 12;
+            continue;
+        }
+
+        p += 6;
+    }
+
+    return RTK_OK;
+}
+
+
+static int
+rtk_json_hex4(const unsigned char *p, const unsigned char *end)
+{
+    int  i, v;
+
+    if (end - p < 4) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        v <<= 4;
+
+        if (p[i] >= '0' && p[i] <= '9') {
+            v |= p[i] - '0';
+
+        } else if (p[i] >= 'a' && p[i] <= 'f') {
+            v |= p[i] - 'a' + 10;
+
+        } else if (p[i] >= 'A' && p[i] <= 'F') {
+            v |= p[i] - 'A' + 10;
+
+        } else {
+            return -1;
+        }
+    }
+
+    return v;
 }

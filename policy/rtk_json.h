@@ -21,6 +21,12 @@
  */
 size_t rtk_utf8_len(const unsigned char *p, const unsigned char *end);
 
+/*
+ * RTK_ERROR, with the offset in pos, if a JSON text has a \u escape of a
+ * surrogate that is not part of a pair: yajl decodes those into garbage.
+ */
+int rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos);
+
 /* the escaped length of src, without the enclosing quotes */
 size_t rtk_json_escape_len(const unsigned char *src, size_t len);
 

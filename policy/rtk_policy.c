@@ -19,6 +19,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "rtk_policy.h"
+#include "rtk_json.h"
 
 
 #define RTK_POLICY_FILE_MAX       (64 * 1024 * 1024)
@@ -224,6 +225,7 @@ typedef struct {
     uint32_t                 serial;
     uint32_t                 principal;
     size_t                   root_at;
+    size_t                   end;        /* where the policy object ends */
     size_t                   account_at;
     size_t                   app_at;
     size_t                   list_at;
@@ -1848,6 +1850,10 @@ rtk_policy_on_end_map(void *data)
         }
 
         ctx->state = RTK_ST_DONE;
+
+        /* completed by yajl_complete_parse(): all the input was taken */
+        ctx->end = ctx->finishing ? ctx->len
+                                  : yajl_get_bytes_consumed(ctx->yajl);
         return 1;
 
     case RTK_ST_GROUPS_KEY:
@@ -2155,7 +2161,7 @@ rtk_policy_t *
 rtk_policy_parse(const unsigned char *data, size_t len, const char *name,
     rtk_error_t *err)
 {
-    size_t            i;
+    size_t            i, at, n;
     unsigned int      mdlen;
     yajl_status       status;
     unsigned char     md[EVP_MAX_MD_SIZE];
@@ -2217,6 +2223,26 @@ rtk_policy_parse(const unsigned char *data, size_t len, const char *name,
         return NULL;
     }
 
+    /* what yajl lets through: garbage surrogates, lax UTF-8 */
+
+    if (rtk_json_surrogates(data, len, &at) != RTK_OK) {
+        (void) rtk_policy_fail(&ctx, at, "unpaired surrogate escape");
+        goto done;
+    }
+
+    for (at = 0; at < len; at++) {
+        if (data[at] >= 0x80) {
+            n = rtk_utf8_len(data + at, data + len);
+
+            if (n == 0) {
+                (void) rtk_policy_fail(&ctx, at, "invalid UTF-8");
+                goto done;
+            }
+
+            at += n - 1;
+        }
+    }
+
     status = yajl_parse(ctx.yajl, data, len);
 
     if (status == yajl_status_ok) {
@@ -2232,8 +2258,25 @@ rtk_policy_parse(const unsigned char *data, size_t len, const char *name,
         (void) rtk_policy_fail(&ctx, 0, "the policy must be a JSON object");
 
     } else {
+        /*
+         * yajl takes an unterminated string after the object for a
+         * token still to come, and then forgets it
+         */
+
+        for (at = ctx.end; at < len; at++) {
+            if (data[at] != ' ' && data[at] != '\t' && data[at] != '\n'
+                && data[at] != '\r')
+            {
+                (void) rtk_policy_fail(&ctx, at, "trailing data after the "
+                                       "policy object");
+                goto done;
+            }
+        }
+
         (void) rtk_policy_finish(&ctx);
     }
+
+done:
 
     yajl_free(ctx.yajl);
     free(ctx.vec.data);

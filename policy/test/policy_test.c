@@ -802,8 +802,20 @@ test_load_errors(void)
         "garbage");
     ERR("{/* c */ \"accounts\": {}}", "p.json:1:2: JSON syntax error: ");
     ERR("{\"accounts\": {}, // c\n}", "p.json:1:18: JSON syntax error: ");
-    ERR("{\"accounts\": {\"\xff\": {}}}", "p.json:1:16: JSON syntax error: "
-        "invalid bytes in UTF8 string");
+    ERR("{\"accounts\": {\"\xff\": {}}}", "p.json:1:16: invalid UTF-8");
+
+    /* what yajl alone would let through */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":"
+        "[\"a\xc0\xaf\"]}}}}}", "p.json:1:45: invalid UTF-8");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":"
+        "[\"a\xed\xa0\x80\"]}}}}}", "p.json:1:45: invalid UTF-8");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":"
+        "[\"a\\ud800\\u0041\"]}}}}}",
+        "p.json:1:45: unpaired surrogate escape");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":"
+        "[\"\\udc00\"]}}}}}", "p.json:1:44: unpaired surrogate escape");
+    ERR("{\"accounts\": {}} \"abc", "p.json:1:18: trailing data after the "
+        "policy object");
     ERR("{\"accounts\": @}", "p.json:1:14: JSON syntax error: "
         "invalid char in json text");
     ERR("{\"accounts\" \"b\"}", "p.json:1:13: JSON syntax error: "
