@@ -9,6 +9,7 @@
 #   bash bench/run.sh [BUILD_DIR]
 #
 # Environment: RTK_BENCH_ROUNDS (5), RTK_BENCH_DURATION (5 s per wrk run),
+# RTK_BENCH_CONNECTIONS (16; 1 shows the added latency without queueing),
 # RTK_BENCH_ITERATIONS (2000000 decisions per policy size),
 # RTK_BENCH_RESULTS (bench/RESULTS.md), RTK_BENCH_KEEP=1 keeps the files.
 
@@ -45,6 +46,7 @@ cc -O2 -g -std=c99 -Wall -Wextra -Wno-unused-parameter -Werror \
 args=(--module "$module" --policy-bench "$build/bench/policy_bench"
       --rounds "${RTK_BENCH_ROUNDS:-5}"
       --duration "${RTK_BENCH_DURATION:-5}"
+      --connections "${RTK_BENCH_CONNECTIONS:-16}"
       --iterations "${RTK_BENCH_ITERATIONS:-2000000}"
       --results "${RTK_BENCH_RESULTS:-$here/RESULTS.md}"
       --command "${RTK_BENCH_COMMAND:-make bench}")
