@@ -238,7 +238,7 @@ ngx_http_rtk_handler(ngx_http_request_t *r)
  * The context outlives internal redirects (error_page, post_action),
  * which clear module contexts: a pool cleanup keeps it findable, so the
  * audit record is written with the gateway's configuration wherever the
- * request ends.
+ * request ends.  With rlcf NULL an existing context is only looked up.
  */
 
 ngx_http_rtk_ctx_t *
@@ -259,6 +259,12 @@ ngx_http_rtk_get_ctx(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf)
             ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
             goto found;
         }
+    }
+
+    /* the log phase asks for every request nginx serves: only look */
+
+    if (rlcf == NULL) {
+        return NULL;
     }
 
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_rtk_ctx_t));
@@ -991,12 +997,9 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
 
-    ctx = ngx_http_rtk_get_ctx(r, rlcf);
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
+    ctx = ngx_http_rtk_get_ctx(r, rlcf->gateway ? rlcf : NULL);
 
-    if (ctx->conf == NULL || ctx->conf->audit == NULL) {
+    if (ctx == NULL || ctx->conf == NULL || ctx->conf->audit == NULL) {
         return NGX_OK;
     }
 
