@@ -24,11 +24,11 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
 from rtk_harness import (APP, APP_HEX, NGINX, REPO, TOKEN,  # noqa: E402
-                         TOKEN_ACCOUNT, TOKENS, GatewayCase, Nginx,
+                         TOKEN_ACCOUNT, TOKENS, GatewayCase, NginxWorkers,
                          Upstream, Reply, build, full_rule, gateway_location,
                          main, nginx_t, policy_doc, request, secret_forms,
                          server, test_dir, write_policy, write_token_file,
-                         free_port, _children, _alive)
+                         free_port)
 
 
 AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
@@ -103,35 +103,11 @@ def leaks(data):
     return found
 
 
-class Nginx4(Nginx):
-    """The harness's nginx with four workers."""
+class Nginx4(NginxWorkers):
+    """Four workers, and a restart that begins a new chain segment."""
 
     def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.conf_text = self.conf_text.replace(
-            'worker_processes 2;', 'worker_processes %d;' % WORKERS)
-        with open(self.conf, 'w') as f:
-            f.write(self.conf_text)
-
-    def live_workers(self):
-        return sorted(k for k in _children(self.pid) if _alive(k))
-
-    def wait_workers(self, old=(), timeout=10.0):
-        """Until WORKERS workers run and none of old is left."""
-        end = time.time() + timeout
-        kids = []
-        while time.time() < end:
-            kids = self.live_workers()
-            if len(kids) == WORKERS and not set(kids) & set(old):
-                break
-            time.sleep(0.02)
-        self.workers = kids
-        return kids
-
-    def start(self):
-        super().start()
-        self.wait_workers()
-        return self
+        super().__init__(*a, workers=WORKERS, **kw)
 
     def restart(self):
         self.stop()

@@ -25,10 +25,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
 from rtk_harness import (APP, APP_HEX, NGINX, REPO, TOKEN,  # noqa: E402
-                         TOKEN_ACCOUNT, GatewayCase, Nginx, Upstream,
+                         TOKEN_ACCOUNT, GatewayCase, NginxWorkers, Upstream,
                          build, full_rule, gateway_location, main,
                          policy_doc, read_response, server, test_dir,
-                         write_token_file, _Reader, _children, _alive)
+                         write_token_file, _Reader)
 
 
 AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
@@ -81,33 +81,11 @@ def read_lines(path):
         return []
 
 
-class Nginx4(Nginx):
+class Nginx4(NginxWorkers):
+    """Four workers, and nginx -s as the operator runs it."""
 
     def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.conf_text = self.conf_text.replace(
-            'worker_processes 2;', 'worker_processes %d;' % WORKERS)
-        with open(self.conf, 'w') as f:
-            f.write(self.conf_text)
-
-    def live_workers(self):
-        return sorted(k for k in _children(self.pid) if _alive(k))
-
-    def wait_new_workers(self, old, timeout=10.0):
-        """Until WORKERS workers that are not in old run."""
-        end = time.time() + timeout
-        new = []
-        while time.time() < end:
-            new = [k for k in self.live_workers() if k not in old]
-            if len(new) >= WORKERS:
-                break
-            time.sleep(0.02)
-        return new
-
-    def start(self):
-        super().start()
-        self.wait_new_workers(())
-        return self
+        super().__init__(*a, workers=WORKERS, **kw)
 
     def signal_cmd(self, sig):
         r = subprocess.run([NGINX, '-p', self.dir + '/', '-c', self.conf,

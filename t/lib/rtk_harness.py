@@ -270,7 +270,20 @@ class Reply(object):
         self.reason = reason
 
 
-class UpRequest(object):
+class _Headers(object):
+    """Lookups in a list of (name, value), names case-insensitive."""
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+class UpRequest(_Headers):
 
     def __init__(self, method, target, version, headers, body, conn):
         self.method = method
@@ -281,14 +294,6 @@ class UpRequest(object):
         self.conn = conn             # connection number (keep-alive)
         self.time = time.time()
 
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
 
     def names(self):
         return [k.lower() for k, _v in self.headers]
@@ -558,7 +563,7 @@ class Upstream(object):
 # --------------------------------------------------------------------
 # raw client
 
-class Response(object):
+class Response(_Headers):
 
     def __init__(self):
         self.status = None
@@ -569,14 +574,6 @@ class Response(object):
         self.raw = b''
         self.interim = []
 
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
 
     def json(self):
         return json.loads(self.body.decode('utf-8'))
@@ -1011,6 +1008,50 @@ class Nginx(object):
                 return f.read()
         except OSError:
             return b''
+
+
+class NginxWorkers(Nginx):
+    """The harness's nginx with more workers, started when all run."""
+
+    def __init__(self, *a, workers=4, **kw):
+        super().__init__(*a, **kw)
+        self.nworkers = workers
+        self.conf_text = self.conf_text.replace(
+            'worker_processes 2;', 'worker_processes %d;' % workers)
+        with open(self.conf, 'w') as f:
+            f.write(self.conf_text)
+
+    def live_workers(self):
+        return sorted(k for k in _children(self.pid) if _alive(k))
+
+    def wait_workers(self, old=(), timeout=10.0):
+        """Until exactly nworkers workers run and none of old is left."""
+        end = time.time() + timeout
+        kids = []
+        while time.time() < end:
+            kids = self.live_workers()
+            if len(kids) == self.nworkers and not set(kids) & set(old):
+                break
+            time.sleep(0.02)
+        self.workers = kids
+        return kids
+
+    def wait_new_workers(self, old, timeout=10.0):
+        """Until nworkers workers that are not in old run (old ones may
+        still be finishing their requests)."""
+        end = time.time() + timeout
+        new = []
+        while time.time() < end:
+            new = [k for k in self.live_workers() if k not in old]
+            if len(new) >= self.nworkers:
+                break
+            time.sleep(0.02)
+        return new
+
+    def start(self):
+        super().start()
+        self.wait_workers()
+        return self
 
 
 def _stop_all():
