@@ -319,15 +319,15 @@ static ngx_int_t
 ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_uint_t outcome)
 {
-    u_char                   *line;
-    size_t                    size;
-    ngx_tm_t                  tm;
-    ngx_uint_t                status, decision;
-    rtk_error_t               err;
-    ngx_time_t               *tp;
-    ngx_http_rtk_line_t        l;
-    ngx_http_rtk_loc_conf_t   *rlcf;
-    ngx_http_variable_value_t *vv;
+    u_char                     *line;
+    size_t                      size;
+    ngx_tm_t                    tm;
+    ngx_uint_t                  status, decision;
+    ngx_time_t                 *tp;
+    rtk_error_t                 err;
+    ngx_http_rtk_line_t         l;
+    ngx_http_rtk_loc_conf_t    *rlcf;
+    ngx_http_variable_value_t  *vv;
 
     rlcf = ctx->conf;
 
