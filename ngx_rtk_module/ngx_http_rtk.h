@@ -68,7 +68,6 @@ typedef struct {
     ngx_flag_t                 envelope;
     ngx_http_complex_value_t  *identity;
     rtk_policy_t              *policy;
-    ngx_str_t                  policy_file;
     ngx_array_t               *tokens;       /* ngx_http_rtk_token_t */
     ngx_http_rtk_audit_t      *audit;        /* NULL: "off" */
     size_t                     body_max_size;

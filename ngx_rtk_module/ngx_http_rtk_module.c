@@ -1238,7 +1238,6 @@ ngx_http_rtk_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->policy = NULL;
-     *     conf->policy_file = { 0, NULL };
      *     conf->upstream_handler = NULL;
      */
 
@@ -1283,7 +1282,6 @@ ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->policy == NULL) {
         conf->policy = prev->policy;
-        conf->policy_file = prev->policy_file;
     }
 
     if (!conf->gateway) {
@@ -1382,7 +1380,6 @@ ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->data = policy;
 
     rlcf->policy = policy;
-    rlcf->policy_file = file;
 
     return NGX_CONF_OK;
 }
