@@ -15,24 +15,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (APP, TOKEN, GatewayCase, _openssl,  # noqa
+from rtk_harness import (APP, TOKEN, GatewayCase, _leaf,  # noqa
                          _Reader, build, full_rule, gateway_location, main,
                          pki, policy_doc, read_response, server)
 
 
 def client_cert(d, name, ca):
     """A client certificate (extendedKeyUsage clientAuth) for CN=name."""
-    with open(os.path.join(d, name + '.ext'), 'w') as f:
-        f.write('basicConstraints=CA:FALSE\n'
-                'keyUsage=critical,digitalSignature\n'
-                'extendedKeyUsage=clientAuth\n')
-    _openssl('req', '-new', '-newkey', 'ec', '-pkeyopt',
-             'ec_paramgen_curve:prime256v1', '-nodes',
-             '-keyout', name + '.key', '-out', name + '.csr',
-             '-subj', '/CN=' + name, cwd=d)
-    _openssl('x509', '-req', '-in', name + '.csr', '-CA', ca + '.crt',
-             '-CAkey', ca + '.key', '-CAcreateserial', '-days', '2',
-             '-out', name + '.crt', '-extfile', name + '.ext', cwd=d)
+    _leaf(d, name, ca, name, eku='clientAuth')
     return os.path.join(d, name + '.crt'), os.path.join(d, name + '.key')
 
 

@@ -199,12 +199,13 @@ def _ca(d, name, cn):
              '-addext', 'keyUsage=critical,keyCertSign,cRLSign', cwd=d)
 
 
-def _leaf(d, name, ca, cn, san):
+def _leaf(d, name, ca, cn, san=None, eku='serverAuth'):
     with open(os.path.join(d, name + '.ext'), 'w') as f:
         f.write('basicConstraints=CA:FALSE\n'
                 'keyUsage=critical,digitalSignature\n'
-                'extendedKeyUsage=serverAuth\n'
-                'subjectAltName=%s\n' % san)
+                'extendedKeyUsage=%s\n' % eku)
+        if san:
+            f.write('subjectAltName=%s\n' % san)
     _openssl('req', '-new', '-newkey', 'ec', '-pkeyopt',
              'ec_paramgen_curve:prime256v1', '-nodes',
              '-keyout', name + '.key', '-out', name + '.csr',
