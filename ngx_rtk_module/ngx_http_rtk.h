@@ -22,6 +22,17 @@
 
 
 #define NGX_HTTP_RTK_FINGERPRINT_LEN  16
+#define NGX_HTTP_RTK_SECRET_MAX       1024
+#define NGX_HTTP_RTK_AUDIT_KEY_MIN    32
+
+
+/* a page range holding a secret, see ngx_http_rtk_token.c */
+
+typedef struct {
+    u_char                    *data;
+    size_t                     size;
+    ngx_uint_t                 secretmem;   /* memfd_secret() memory */
+} ngx_http_rtk_secret_t;
 
 
 typedef struct {
@@ -60,10 +71,15 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                audits;      /* ngx_http_rtk_audit_t * */
+    ngx_array_t                secrets;     /* ngx_http_rtk_secret_t * */
+    ngx_array_t                gateways;    /* ngx_http_rtk_loc_conf_t * */
+    ngx_flag_t                 dumpable;
 } ngx_http_rtk_main_conf_t;
 
 
-typedef struct {
+typedef struct ngx_http_rtk_loc_conf_s  ngx_http_rtk_loc_conf_t;
+
+struct ngx_http_rtk_loc_conf_s {
     ngx_flag_t                 gateway;
     ngx_flag_t                 envelope;
     ngx_http_complex_value_t  *identity;
@@ -71,8 +87,27 @@ typedef struct {
     ngx_array_t               *tokens;       /* ngx_http_rtk_token_t */
     ngx_http_rtk_audit_t      *audit;        /* NULL: "off" */
     size_t                     body_max_size;
+
+    /* set when the gateway is attached to the location */
     ngx_http_handler_pt        upstream_handler;
-} ngx_http_rtk_loc_conf_t;
+    ngx_http_upstream_conf_t  *proxy;        /* the proxy module's */
+    ngx_http_core_loc_conf_t  *clcf;
+    void                      *auth_basic;   /* its loc conf */
+    void                      *rewrite;      /* its loc conf */
+#if (NGX_HTTP_SSL)
+    ngx_http_ssl_srv_conf_t   *ssl;
+#endif
+    ngx_http_rtk_loc_conf_t   *parent;       /* of an "if" block */
+
+    /* where "rtk_gateway on" was written, for messages */
+    u_char                    *file;
+    ngx_uint_t                 line;
+};
+
+
+typedef ngx_int_t (*ngx_http_rtk_create_pt)(ngx_http_request_t *r);
+typedef void (*ngx_http_rtk_finalize_pt)(ngx_http_request_t *r,
+    ngx_int_t rc);
 
 
 typedef struct {
@@ -90,12 +125,21 @@ typedef struct {
 
     ngx_chain_t               *envelope;     /* error body to send */
 
+    /* the upstream request, see ngx_http_rtk_inject.c */
+    ngx_http_request_t        *request;
+    ngx_buf_t                 *upstream_header;   /* holds the token */
+    size_t                     upstream_size;
+    ngx_http_rtk_create_pt     create_request;
+    ngx_http_rtk_finalize_pt   finalize_request;
+
     unsigned                   started:1;
     unsigned                   routed:1;
     unsigned                   parsed:1;
     unsigned                   decided:1;
     unsigned                   forward:1;
     unsigned                   forwarded:1;
+    unsigned                   attached:1;
+    unsigned                   redirected:1;
     unsigned                   decision_logged:1;
     unsigned                   envelope_sent:1;
     unsigned                   upstream_invalid:1;
@@ -109,7 +153,8 @@ extern ngx_int_t     ngx_http_rtk_request_id_index;
 char *ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what,
-    ngx_str_t *name, ngx_str_t *prefix, ngx_str_t *out);
+    ngx_str_t *name, ngx_str_t *prefix, size_t min, ngx_str_t *out);
+void ngx_http_rtk_secret_lock(ngx_log_t *log, ngx_http_rtk_secret_t *secret);
 ngx_http_rtk_token_t *ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf,
     rtk_route_t *route);
 
@@ -123,6 +168,17 @@ ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
 ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r);
+
+ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+
+ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
+
+void ngx_http_rtk_record_location(ngx_conf_t *cf,
+    ngx_http_rtk_loc_conf_t *rlcf);
+ngx_int_t ngx_http_rtk_attach(ngx_conf_t *cf);
+void ngx_http_rtk_conf_error(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf,
+    ngx_uint_t level, const char *fmt, ...);
 ngx_int_t ngx_http_rtk_error_init(ngx_conf_t *cf);
 void ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_uint_t status, rtk_error_t *err);

@@ -215,6 +215,7 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
 
             if (ngx_http_rtk_secret_load(cf, "audit key file",
                                          &audit->key_file, &empty,
+                                         NGX_HTTP_RTK_AUDIT_KEY_MIN,
                                          &audit->key)
                 != NGX_CONF_OK)
             {
@@ -412,7 +413,7 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         }
     }
 
-    if (ctx->forward) {
+    if (ctx->forward && (outcome || !ctx->redirected)) {
         decision = ctx->decision.decision;
         err = ctx->decision.reason;
 

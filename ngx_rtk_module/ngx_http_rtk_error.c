@@ -136,7 +136,7 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
 
-    if (!rlcf->envelope || r != r->main) {
+    if (rlcf->envelope != 1 || r != r->main) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -177,7 +177,8 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
     status = r->err_status;
 
     if (status < NGX_HTTP_BAD_REQUEST
-        || (r->error_page && r->uri_changes != ctx->uri_changes))
+        || (r->error_page && r->uri_changes != ctx->uri_changes
+            && !ctx->redirected))
     {
         return ngx_http_next_header_filter(r);
     }

@@ -33,9 +33,8 @@ static ngx_table_elt_t *ngx_http_rtk_push_header(ngx_list_t *headers,
 static ngx_uint_t ngx_http_rtk_stripped_header(ngx_table_elt_t *h);
 static void ngx_http_rtk_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_rtk_rewrite_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
-static void ngx_http_rtk_withdraw(ngx_http_request_t *r);
-static void ngx_http_rtk_cleanse_buf(void *data);
+static ngx_int_t ngx_http_rtk_refuse_pass(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
 static ngx_int_t ngx_http_rtk_log_handler(ngx_http_request_t *r);
 static void *ngx_http_rtk_alloc(void *pool, size_t size);
 
@@ -44,11 +43,15 @@ static ngx_int_t ngx_http_rtk_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_rtk_init(ngx_conf_t *cf);
 static void *ngx_http_rtk_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_rtk_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_rtk_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_rtk_gateway(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_rtk_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtk_policy_cleanup(void *data);
 
 
@@ -56,9 +59,16 @@ static ngx_command_t  ngx_http_rtk_commands[] = {
 
     { ngx_string("rtk_gateway"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_rtk_gateway,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rtk_loc_conf_t, gateway),
+      NULL },
+
+    { ngx_string("rtk_worker_dumpable"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_rtk_main_conf_t, dumpable),
       NULL },
 
     { ngx_string("rtk_identity"),
@@ -112,7 +122,7 @@ static ngx_http_module_t  ngx_http_rtk_module_ctx = {
     ngx_http_rtk_init,                     /* postconfiguration */
 
     ngx_http_rtk_create_main_conf,         /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_rtk_init_main_conf,           /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -129,7 +139,7 @@ ngx_module_t  ngx_http_rtk_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_rtk_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -174,8 +184,6 @@ static ngx_http_variable_t  ngx_http_rtk_vars[] = {
 };
 
 
-static ngx_str_t  ngx_http_rtk_authorization = ngx_string("Authorization");
-static ngx_str_t  ngx_http_rtk_authorization_lc = ngx_string("authorization");
 static ngx_str_t  ngx_http_rtk_content_type = ngx_string("Content-Type");
 static ngx_str_t  ngx_http_rtk_content_type_lc = ngx_string("content-type");
 static ngx_str_t  ngx_http_rtk_json = ngx_string("application/json");
@@ -184,10 +192,6 @@ static ngx_str_t  ngx_http_rtk_request_id_lc = ngx_string("x-request-id");
 static ngx_str_t  ngx_http_rtk_request_id_var = ngx_string("request_id");
 
 ngx_int_t  ngx_http_rtk_request_id_index;
-
-/* a worker runs one request's proxy handler at a time */
-static ngx_http_request_t  *ngx_http_rtk_injecting;
-static ngx_table_elt_t     *ngx_http_rtk_injected;
 
 
 static ngx_int_t
@@ -212,6 +216,9 @@ ngx_http_rtk_handler(ngx_http_request_t *r)
         return ctx->phase_status;
     }
 
+    /* the location that decides, an "if" block's too, is the one that forwards */
+
+    ctx->conf = rlcf;
     ctx->started = 1;
     ctx->phase_status = NGX_DONE;
 
@@ -299,22 +306,15 @@ ngx_http_rtk_ctx_cleanup(void *data)
 
 
 /*
- * First in the server rewrite and rewrite phases, where every internal
- * redirect and named location starts: a request that leaves while the
- * token is injected (the proxy module finalizes some upstream errors
- * synchronously, running error_page or post_action) leaves without it.
- * In a gateway location it also creates the context, so the request is
- * audited whatever happens next.
+ * In the server rewrite and rewrite phases, where every request and
+ * every internal redirect starts: in a gateway location the context is
+ * created here, so the request is audited whatever happens next.
  */
 
 static ngx_int_t
 ngx_http_rtk_rewrite_handler(ngx_http_request_t *r)
 {
     ngx_http_rtk_loc_conf_t  *rlcf;
-
-    if (ngx_http_rtk_injecting == r->main) {
-        ngx_http_rtk_withdraw(r->main);
-    }
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
 
@@ -845,140 +845,63 @@ ngx_http_rtk_stripped_header(ngx_table_elt_t *h)
 
 
 /*
- * Runs the proxy module's handler with the token in an Authorization
- * header that exists only for the duration of that call: the proxy
- * builds the upstream request synchronously, since the body is read.
- * Debug logging is masked meanwhile, as the proxy logs every header.
+ * Hands the allowed request to the proxy module, once: any later pass
+ * through a gateway location's content phase for the same client request
+ * (error_page, a named location, post_action, X-Accel-Redirect) is
+ * refused, so nothing but the decided request ever carries the token.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_rtk_content_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
-    ngx_uint_t                level;
-    ngx_table_elt_t          *h;
     ngx_http_rtk_ctx_t       *ctx;
     ngx_http_rtk_loc_conf_t  *rlcf;
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+    ctx = ngx_http_rtk_get_ctx(r, NULL);
 
-    if (ctx == NULL || !ctx->forward || r != r->main
-        || rlcf->upstream_handler == NULL)
-    {
+    if (ctx == NULL || r != r->main) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "rtk: content phase reached without a decision");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->forwarded || ctx->redirected || ctx->conf != rlcf) {
+        return ngx_http_rtk_refuse_pass(r, ctx);
+    }
+
+    if (!ctx->forward || rlcf->upstream_handler == NULL) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "rtk: content phase reached without a decision");
 
-        if (ctx != NULL) {
-            (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
-                                 "the request was not decided");
-        }
+        (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
+                             "the request was not decided");
 
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_http_rtk_push_header(&r->headers_in.headers,
-                                 &ngx_http_rtk_authorization,
-                                 &ngx_http_rtk_authorization_lc,
-                                 &ctx->token->header);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_in.authorization = h;
-
-    ngx_http_rtk_injecting = r;
-    ngx_http_rtk_injected = h;
-
-    /* no debug lines, but every error still gets through */
-
-    level = r->connection->log->log_level;
-
-    if (level & NGX_LOG_DEBUG_ALL) {
-        r->connection->log->log_level = (level & ~NGX_LOG_DEBUG_ALL)
-                                        | NGX_LOG_DEBUG;
-    }
-
-    ctx->forwarded = 1;
-
-    rc = rlcf->upstream_handler(r);
-
-    /* unless a redirect took the request, and the token, elsewhere */
-
-    if (ngx_http_rtk_injecting == r) {
-        r->connection->log->log_level = level;
-        ngx_http_rtk_withdraw(r);
-    }
-
-    return rc;
+    return ngx_http_rtk_forward(r, ctx);
 }
 
 
-/*
- * Takes the injected Authorization header out of the request, and
- * arranges for the upstream request buffer that copied it to be wiped.
- */
-
-static void
-ngx_http_rtk_withdraw(ngx_http_request_t *r)
+static ngx_int_t
+ngx_http_rtk_refuse_pass(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 {
-    ngx_uint_t           i;
-    ngx_list_part_t     *part;
-    ngx_table_elt_t     *h;
-    ngx_pool_cleanup_t  *cln;
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "rtk: refused a second pass through a gateway location "
+                  "to \"%V\", check error_page and post_action", &r->uri);
 
-    part = &r->headers_in.headers.part;
+    ctx->redirected = 1;
 
-    for ( /* void */ ; part; part = part->next) {
-        h = part->elts;
+    (void) rtk_error_set(&ctx->error, RTK_E_REDIRECT_REFUSED,
+                         "an internal redirect may not pass the gateway "
+                         "again");
 
-        for (i = 0; i < part->nelts; i++) {
-            if (&h[i] != ngx_http_rtk_injected) {
-                continue;
-            }
-
-            ngx_memmove(&h[i], &h[i + 1],
-                        (part->nelts - i - 1) * sizeof(ngx_table_elt_t));
-            part->nelts--;
-            ngx_memzero(&h[part->nelts], sizeof(ngx_table_elt_t));
-
-            goto removed;
-        }
+    if (ctx->conf && ctx->conf->audit) {
+        (void) ngx_http_rtk_audit_decision(r, ctx);
     }
 
-removed:
-
-    r->headers_in.authorization = NULL;
-
-    ngx_http_rtk_injecting = NULL;
-    ngx_http_rtk_injected = NULL;
-
-    if (r->upstream == NULL || r->upstream->request_bufs == NULL
-        || r->upstream->request_bufs->buf->start == NULL)
-    {
-        return;
-    }
-
-    /* the buffer, not the request: a redirect may bring another upstream */
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                      "rtk: the upstream request buffer will not be wiped");
-        return;
-    }
-
-    cln->handler = ngx_http_rtk_cleanse_buf;
-    cln->data = r->upstream->request_bufs->buf;
-}
-
-
-static void
-ngx_http_rtk_cleanse_buf(void *data)
-{
-    ngx_buf_t  *b = data;
-
-    OPENSSL_cleanse(b->start, b->end - b->start);
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
@@ -1199,6 +1122,10 @@ ngx_http_rtk_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_rtk_attach(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_rtk_error_init(cf);
 }
 
@@ -1215,12 +1142,31 @@ ngx_http_rtk_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&rmcf->audits, cf->pool, 1,
                        sizeof(ngx_http_rtk_audit_t *))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&rmcf->secrets, cf->pool, 2,
+                          sizeof(ngx_http_rtk_secret_t *))
+           != NGX_OK
+        || ngx_array_init(&rmcf->gateways, cf->pool, 4,
+                          sizeof(ngx_http_rtk_loc_conf_t *))
+           != NGX_OK)
     {
         return NULL;
     }
 
+    rmcf->dumpable = NGX_CONF_UNSET;
+
     return rmcf;
+}
+
+
+static char *
+ngx_http_rtk_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_rtk_main_conf_t *rmcf = conf;
+
+    ngx_conf_init_value(rmcf->dumpable, 0);
+
+    return NGX_CONF_OK;
 }
 
 
@@ -1239,6 +1185,8 @@ ngx_http_rtk_create_loc_conf(ngx_conf_t *cf)
      *
      *     conf->policy = NULL;
      *     conf->upstream_handler = NULL;
+     *     conf->proxy = NULL;
+     *     conf->file = NULL;
      */
 
     conf->gateway = NGX_CONF_UNSET;
@@ -1252,14 +1200,20 @@ ngx_http_rtk_create_loc_conf(ngx_conf_t *cf)
 }
 
 
+/*
+ * Merges values only; locations with the gateway on are recorded, then
+ * checked and attached to their proxy module in ngx_http_rtk_attach().
+ */
+
 static char *
 ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_rtk_loc_conf_t *prev = parent;
     ngx_http_rtk_loc_conf_t *conf = child;
 
-    const char                *missing;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_rtk_loc_conf_t   **gw;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_rtk_main_conf_t   *rmcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -1271,9 +1225,16 @@ ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->gateway == NGX_CONF_UNSET) {
         conf->gateway = (clcf->lmt_excpt || clcf->noname) ? prev->gateway : 0;
+
+        if (conf->gateway) {
+            conf->parent = prev;
+            conf->file = prev->file;
+            conf->line = prev->line;
+        }
     }
 
-    ngx_conf_merge_value(conf->envelope, prev->envelope, 0);
+    /* unset stays unset: a gateway turns it on, an explicit "off" fails */
+    ngx_conf_merge_value(conf->envelope, prev->envelope, NGX_CONF_UNSET);
     ngx_conf_merge_ptr_value(conf->identity, prev->identity, NULL);
     ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
     ngx_conf_merge_ptr_value(conf->audit, prev->audit, NGX_CONF_UNSET_PTR);
@@ -1288,55 +1249,36 @@ ngx_http_rtk_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    conf->envelope = 1;
+    ngx_http_rtk_record_location(cf, conf);
 
-    /* an "if" block without proxy_pass keeps the location's handler */
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtk_module);
 
-    if (clcf->handler == NULL && clcf->noname && !clcf->lmt_excpt
-        && prev->upstream_handler != NULL)
-    {
-        conf->upstream_handler = prev->upstream_handler;
-        return NGX_CONF_OK;
-    }
-
-    missing = NULL;
-
-    if (conf->identity == NULL) {
-        missing = "rtk_identity";
-
-    } else if (conf->policy == NULL) {
-        missing = "rtk_policy";
-
-    } else if (conf->tokens == NULL) {
-        missing = "rtk_token_file";
-
-    } else if (conf->audit == NGX_CONF_UNSET_PTR) {
-        missing = "rtk_audit_log (a file, or \"off\")";
-
-    } else if (clcf->handler == NULL) {
-        missing = "proxy_pass";
-    }
-
-    if (missing) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"rtk_gateway\" in location \"%V\" needs %s",
-                           &clcf->name, missing);
+    gw = ngx_array_push(&rmcf->gateways);
+    if (gw == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    if (clcf->handler != ngx_http_rtk_content_handler) {
-        conf->upstream_handler = clcf->handler;
-        clcf->handler = ngx_http_rtk_content_handler;
-    }
-
-    /* nginx then refuses larger bodies, chunked ones too, while reading */
-    if (clcf->client_max_body_size == 0
-        || clcf->client_max_body_size > (off_t) conf->body_max_size)
-    {
-        clcf->client_max_body_size = conf->body_max_size;
-    }
+    *gw = conf;
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_rtk_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtk_loc_conf_t *rlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK) {
+        rlcf->file = cf->conf_file->file.name.data;
+        rlcf->line = cf->conf_file->line;
+    }
+
+    return rv;
 }
 
 
@@ -1389,4 +1331,44 @@ static void
 ngx_http_rtk_policy_cleanup(void *data)
 {
     rtk_policy_free(data);
+}
+
+
+/*
+ * Workers of a configuration with a gateway hold the token: no other
+ * process of their user may read their memory or dump it, unless the
+ * operator asks for core dumps with "rtk_worker_dumpable on".  Locks on
+ * secret pages are not inherited by fork(), so they are taken again.
+ */
+
+static ngx_int_t
+ngx_http_rtk_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                 i;
+    ngx_http_rtk_secret_t    **secret;
+    ngx_http_rtk_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtk_module);
+
+    if (rmcf == NULL || rmcf->gateways.nelts == 0) {
+        return NGX_OK;
+    }
+
+#if (NGX_HAVE_PR_SET_DUMPABLE)
+
+    if (!rmcf->dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                      "prctl(PR_SET_DUMPABLE, 0) failed");
+        return NGX_ERROR;
+    }
+
+#endif
+
+    secret = rmcf->secrets.elts;
+
+    for (i = 0; i < rmcf->secrets.nelts; i++) {
+        ngx_http_rtk_secret_lock(cycle->log, secret[i]);
+    }
+
+    return NGX_OK;
 }

@@ -2,13 +2,14 @@
 /*
  * Copyright (C) ngx_rtk_module authors
  *
- * Cloudflare API tokens: read once by the master (as root) from files
- * only root can read, kept in pages excluded from core dumps, and
- * cleansed when the cycle that loaded them goes away.
+ * Cloudflare API tokens and the audit key: read once by the master from
+ * files only its user can read, kept in secret memory, and cleansed when
+ * the cycle that loaded them goes away.
  */
 
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -17,18 +18,13 @@
 
 
 #define NGX_HTTP_RTK_BEARER      "Bearer "
-#define NGX_HTTP_RTK_TOKEN_MAX   1024
-
-
-typedef struct {
-    u_char                *data;
-    size_t                 size;
-} ngx_http_rtk_secret_t;
 
 
 static char *ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what,
-    ngx_str_t *name, ngx_str_t *out, size_t prefix, size_t n);
+    ngx_str_t *name, ngx_str_t *out, size_t prefix, size_t n, size_t min);
 static u_char *ngx_http_rtk_secret_alloc(ngx_conf_t *cf, size_t size);
+static u_char *ngx_http_rtk_secret_map(ngx_log_t *log, size_t size,
+    ngx_uint_t *secretmem);
 static void ngx_http_rtk_secret_cleanup(void *data);
 static ngx_int_t ngx_http_rtk_token_fingerprint(ngx_http_rtk_token_t *token,
     u_char *p, size_t len);
@@ -108,7 +104,7 @@ ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (ngx_http_rtk_secret_load(cf, "token file", &token->file,
-                                 &bearer, &token->header)
+                                 &bearer, 1, &token->header)
         != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
@@ -165,14 +161,16 @@ ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf, rtk_route_t *route)
 
 
 /*
- * Reads a one-line secret from a file only root may read, into memory
- * kept out of core dumps, after an optional prefix: out is the prefix
- * followed by the secret, so that no second copy is ever made.
+ * Reads a one-line secret from a file only the master's user may read,
+ * into memory kept out of core dumps, after an optional prefix: out is
+ * the prefix followed by the secret, so that no second copy is ever made.
+ * The file is opened without blocking (a FIFO must not hang "nginx -t")
+ * and checked before a byte is read.
  */
 
 char *
 ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
-    ngx_str_t *prefix, ngx_str_t *out)
+    ngx_str_t *prefix, size_t min, ngx_str_t *out)
 {
     char             *rv;
     u_char           *buf;
@@ -181,7 +179,8 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
     ngx_file_t        file;
     ngx_file_info_t   fi;
 
-    fd = ngx_open_file(name->data, NGX_FILE_RDONLY | O_NOFOLLOW,
+    fd = ngx_open_file(name->data,
+                       NGX_FILE_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
                        NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
@@ -207,6 +206,15 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
         goto done;
     }
 
+    if (fi.st_uid != geteuid()) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%s\" is owned by uid %d, it must be "
+                           "owned by the user nginx starts as (uid %d)",
+                           what, name->data, (int) fi.st_uid,
+                           (int) geteuid());
+        goto done;
+    }
+
     if (ngx_file_access(&fi) & (S_IRWXG | S_IRWXO)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%s\" is accessible by group or "
@@ -224,14 +232,18 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
         goto done;
     }
 
-    if (ngx_file_size(&fi) > NGX_HTTP_RTK_TOKEN_MAX) {
+    /* the secret and a CRLF at most: the exact limit is checked below */
+
+    if (ngx_file_size(&fi) > NGX_HTTP_RTK_SECRET_MAX + 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s \"%s\" is too large", what, name->data);
+                           "%s \"%s\" is too large, a secret is at most "
+                           "%d bytes", what, name->data,
+                           NGX_HTTP_RTK_SECRET_MAX);
         goto done;
     }
 
     buf = ngx_http_rtk_secret_alloc(cf, prefix->len
-                                        + NGX_HTTP_RTK_TOKEN_MAX + 1);
+                                        + NGX_HTTP_RTK_SECRET_MAX + 3);
     if (buf == NULL) {
         goto done;
     }
@@ -241,7 +253,7 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
     file.name = *name;
     file.log = cf->log;
 
-    n = ngx_read_file(&file, buf + prefix->len, NGX_HTTP_RTK_TOKEN_MAX + 1,
+    n = ngx_read_file(&file, buf + prefix->len, NGX_HTTP_RTK_SECRET_MAX + 3,
                       0);
 
     if (n == NGX_ERROR) {
@@ -255,7 +267,7 @@ ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what, ngx_str_t *name,
     out->data = buf;
 
     rv = ngx_http_rtk_secret_parse(cf, what, name, out, prefix->len,
-                                   (size_t) n);
+                                   (size_t) n, min);
 
 done:
 
@@ -270,7 +282,7 @@ done:
 
 static char *
 ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what, ngx_str_t *name,
-    ngx_str_t *out, size_t prefix, size_t n)
+    ngx_str_t *out, size_t prefix, size_t n, size_t min)
 {
     u_char  *p, *last, *secret;
     size_t   len;
@@ -309,15 +321,36 @@ ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what, ngx_str_t *name,
         return NGX_CONF_ERROR;
     }
 
-    /* after the secret's line only line breaks may follow */
+    if (len > NGX_HTTP_RTK_SECRET_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%s\" is too large, a secret is at most "
+                           "%d bytes", what, name->data,
+                           NGX_HTTP_RTK_SECRET_MAX);
+        return NGX_CONF_ERROR;
+    }
 
-    for ( /* void */ ; p < last; p++) {
-        if (*p != CR && *p != LF) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%s \"%s\" holds more than one line, "
-                               "exactly one is expected", what, name->data);
-            return NGX_CONF_ERROR;
-        }
+    if (len < min) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%s\" holds %uz bytes, at least %uz "
+                           "are required", what, name->data, len, min);
+        return NGX_CONF_ERROR;
+    }
+
+    /* after the secret's line only one line break may follow */
+
+    if (p < last && *p == CR) {
+        p++;
+    }
+
+    if (p < last && *p == LF) {
+        p++;
+    }
+
+    if (p != last) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%s\" holds more than one line, "
+                           "exactly one is expected", what, name->data);
+        return NGX_CONF_ERROR;
     }
 
     out->len = prefix + len;
@@ -326,12 +359,20 @@ ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what, ngx_str_t *name,
 }
 
 
+/*
+ * Secret memory: memfd_secret(2) where the kernel offers it (never
+ * swapped, never dumped, and unreadable through /proc/PID/mem even by
+ * root); else anonymous pages excluded from core dumps and locked, and
+ * locked again in each worker, since locks are not inherited by fork().
+ */
+
 static u_char *
 ngx_http_rtk_secret_alloc(ngx_conf_t *cf, size_t size)
 {
-    u_char                 *p;
-    ngx_pool_cleanup_t     *cln;
-    ngx_http_rtk_secret_t  *secret;
+    u_char                    *p;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_rtk_secret_t     *secret;
+    ngx_http_rtk_main_conf_t  *rmcf;
 
     size = ngx_align(size, ngx_pagesize);
 
@@ -340,34 +381,99 @@ ngx_http_rtk_secret_alloc(ngx_conf_t *cf, size_t size)
         return NULL;
     }
 
-    p = ngx_memalign(ngx_pagesize, size, cf->log);
+    secret = cln->data;
+    ngx_memzero(secret, sizeof(ngx_http_rtk_secret_t));
+
+    p = ngx_http_rtk_secret_map(cf->log, size, &secret->secretmem);
     if (p == NULL) {
         return NULL;
     }
 
-    ngx_memzero(p, size);
-
-    secret = cln->data;
     secret->data = p;
     secret->size = size;
 
     cln->handler = ngx_http_rtk_secret_cleanup;
 
-    /* keep the token out of core dumps and swap where the kernel allows */
+    if (!secret->secretmem) {
 
 #if (NGX_LINUX)
-    if (madvise(p, size, MADV_DONTDUMP) == -1) {
-        ngx_log_error(NGX_LOG_WARN, cf->log, ngx_errno,
-                      "madvise(MADV_DONTDUMP) for the token failed");
-    }
+        if (madvise(p, size, MADV_DONTDUMP) == -1) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, ngx_errno,
+                          "madvise(MADV_DONTDUMP) for a secret failed");
+        }
 #endif
 
-    if (mlock(p, size) == -1) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cf->log, ngx_errno,
-                       "mlock() for the token failed");
+        ngx_http_rtk_secret_lock(cf->log, secret);
     }
 
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtk_module);
+
+    if (ngx_array_push(&rmcf->secrets) == NULL) {
+        return NULL;
+    }
+
+    ((ngx_http_rtk_secret_t **) rmcf->secrets.elts)[rmcf->secrets.nelts - 1]
+        = secret;
+
     return p;
+}
+
+
+static u_char *
+ngx_http_rtk_secret_map(ngx_log_t *log, size_t size, ngx_uint_t *secretmem)
+{
+    u_char  *p;
+
+#if (NGX_LINUX && defined SYS_memfd_secret)
+    int      fd;
+
+    fd = syscall(SYS_memfd_secret, O_CLOEXEC);
+
+    if (fd != -1) {
+        p = MAP_FAILED;
+
+        if (ftruncate(fd, size) == 0) {
+            p = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+        }
+
+        (void) close(fd);
+
+        if (p != MAP_FAILED) {
+            *secretmem = 1;
+            return p;
+        }
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, ngx_errno,
+                   "memfd_secret() is not available");
+#endif
+
+    p = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS,
+             -1, 0);
+
+    if (p == MAP_FAILED) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "mmap(%uz) for a secret failed", size);
+        return NULL;
+    }
+
+    *secretmem = 0;
+
+    return p;
+}
+
+
+void
+ngx_http_rtk_secret_lock(ngx_log_t *log, ngx_http_rtk_secret_t *secret)
+{
+    if (secret->secretmem) {
+        return;
+    }
+
+    if (mlock(secret->data, secret->size) == -1) {
+        ngx_log_error(NGX_LOG_NOTICE, log, ngx_errno,
+                      "mlock() of a secret failed, it may be swapped out");
+    }
 }
 
 
@@ -376,9 +482,18 @@ ngx_http_rtk_secret_cleanup(void *data)
 {
     ngx_http_rtk_secret_t  *secret = data;
 
+    if (secret->data == NULL) {
+        return;
+    }
+
     OPENSSL_cleanse(secret->data, secret->size);
-    (void) munlock(secret->data, secret->size);
-    ngx_free(secret->data);
+
+    if (!secret->secretmem) {
+        (void) munlock(secret->data, secret->size);
+    }
+
+    (void) munmap(secret->data, secret->size);
+    secret->data = NULL;
 }
 
 

@@ -1,0 +1,399 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * The token's only way out.
+ *
+ * Invariant: the token is written into exactly one buffer per client
+ * request, the header of the upstream request that the proxy module
+ * built for the request the gateway allowed, in the location that
+ * allowed it, and only once.  It never enters r->headers_in, a variable,
+ * a log line or a response.  That buffer is wiped when the upstream is
+ * finalized (or the request's pool goes away), and the TLS send buffer
+ * of the upstream connection, which copies it, is wiped as soon as it
+ * has been sent.
+ *
+ * The proxy module sets the upstream up and builds the request as it
+ * always does; r->aio keeps it from starting the upstream, so that the
+ * gateway can wrap create_request, finalize_request and the output
+ * filter first, then start it with ngx_http_upstream_init().
+ */
+
+
+#include <openssl/crypto.h>
+
+#include "ngx_http_rtk.h"
+
+
+static ngx_int_t ngx_http_rtk_create_request(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtk_check_header(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, ngx_buf_t *b);
+static ngx_uint_t ngx_http_rtk_credential(u_char *name, size_t len);
+static void ngx_http_rtk_finalize_upstream(ngx_http_request_t *r,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_rtk_send(void *data, ngx_chain_t *in);
+static void ngx_http_rtk_wipe(void *data);
+
+
+extern ngx_module_t  ngx_http_proxy_module;
+
+
+static ngx_str_t  ngx_http_rtk_authorization =
+    ngx_string("Authorization: ");
+
+
+ngx_int_t
+ngx_http_rtk_forward(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
+{
+    ngx_int_t                  rc;
+    ngx_http_upstream_t       *u;
+    ngx_http_upstream_conf_t  *proxy;
+
+    r->aio = 1;
+    rc = ctx->conf->upstream_handler(r);
+    r->aio = 0;
+
+    if (rc != NGX_DONE) {
+        /* an error before the proxy module took the request */
+        return rc == NGX_OK ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
+    /* the upstream conf is the first member of the proxy's loc conf */
+
+    proxy = ngx_http_get_module_loc_conf(r, ngx_http_proxy_module);
+    u = r->upstream;
+
+    if (u == NULL || u->conf != proxy || u->create_request == NULL
+        || u->cleanup != NULL)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "rtk: the gateway location's content handler "
+                      "is not proxy_pass");
+
+        (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
+                             "the gateway is misconfigured");
+
+        r->upstream = NULL;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    ctx->request = r;
+
+    ctx->create_request = u->create_request;
+    u->create_request = ngx_http_rtk_create_request;
+
+    ctx->finalize_request = u->finalize_request;
+    u->finalize_request = ngx_http_rtk_finalize_upstream;
+
+    u->output.output_filter = ngx_http_rtk_send;
+    u->output.filter_ctx = ctx;
+
+    ctx->forwarded = 1;
+
+    ngx_http_upstream_init(r);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The proxy module's request, checked, with the token added as its last
+ * header, in a buffer of our own that is wiped after use.
+ */
+
+static ngx_int_t
+ngx_http_rtk_create_request(ngx_http_request_t *r)
+{
+    u_char                *p;
+    size_t                 len;
+    ngx_buf_t             *b, *hb;
+    ngx_chain_t           *cl;
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_rtk_ctx_t    *ctx;
+    ngx_http_upstream_t   *u;
+    ngx_http_rtk_token_t  *token;
+
+    ctx = ngx_http_rtk_get_ctx(r, NULL);
+
+    if (ctx == NULL || ctx->request != r || ctx->attached
+        || ctx->token == NULL)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "rtk: an upstream request without a decision");
+        return NGX_ERROR;
+    }
+
+    ctx->attached = 1;
+
+    if (ctx->create_request(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    u = r->upstream;
+    hb = u->request_bufs->buf;
+
+    if (ngx_http_rtk_check_header(r, ctx, hb) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    token = ctx->token;
+
+    len = (hb->last - hb->pos) + ngx_http_rtk_authorization.len
+          + token->header.len + sizeof(CRLF) - 1;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_rtk_wipe;
+    cln->data = b;
+
+    ctx->upstream_header = b;
+
+    /* the header without its final CRLF, the token, then the CRLF */
+
+    p = ngx_cpymem(b->last, hb->pos, hb->last - hb->pos - 2);
+    p = ngx_cpymem(p, ngx_http_rtk_authorization.data,
+                   ngx_http_rtk_authorization.len);
+    p = ngx_cpymem(p, token->header.data, token->header.len);
+    *p++ = CR; *p++ = LF;
+    *p++ = CR; *p++ = LF;
+
+    b->last = p;
+
+    u->request_bufs->buf = b;
+
+    ctx->upstream_size = 0;
+
+    for (cl = u->request_bufs; cl; cl = cl->next) {
+        ctx->upstream_size += ngx_buf_size(cl->buf);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * What the proxy module built must be the request the gateway rebuilt:
+ * a header block with no credential of the operator's own (such as
+ * "proxy_set_header Authorization $http_authorization"), followed by
+ * exactly the canonical body.
+ */
+
+static ngx_int_t
+ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    u_char       *p, *last, *name, *eol;
+    ngx_buf_t    *body;
+    ngx_chain_t  *cl;
+
+    p = b->pos;
+    last = b->last;
+
+    if (!ngx_buf_in_memory(b) || last - p < 4
+        || ngx_strncmp(last - 4, CRLF CRLF, 4) != 0)
+    {
+        goto invalid;
+    }
+
+    /* the request line, then one header a line up to the empty one */
+
+    eol = ngx_strlchr(p, last, LF);
+
+    for (p = eol + 1; p < last - 2; p = eol + 1) {
+        name = p;
+        eol = ngx_strlchr(p, last, LF);
+
+        if (eol == NULL) {
+            goto invalid;
+        }
+
+        while (p < eol && *p != ':') {
+            p++;
+        }
+
+        if (ngx_http_rtk_credential(name, p - name)) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "rtk: the proxy module added a \"%*s\" header, "
+                          "remove it from proxy_set_header in the gateway "
+                          "location", p - name, name);
+
+            (void) rtk_error_set(&ctx->error, RTK_E_UPSTREAM_HEADER,
+                                 "the gateway is misconfigured");
+            return NGX_ERROR;
+        }
+    }
+
+    cl = r->upstream->request_bufs->next;
+    body = r->request_body ? r->request_body->bufs->buf : NULL;
+
+    if (cl == NULL || cl->next != NULL || body == NULL
+        || cl->buf->pos != body->pos || cl->buf->last != body->last)
+    {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                      "rtk: the proxy module did not send the validated "
+                      "body, remove proxy_set_body and "
+                      "proxy_pass_request_body from the gateway location");
+        goto refuse;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "rtk: unexpected upstream request header");
+
+refuse:
+
+    (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
+                         "the gateway is misconfigured");
+
+    return NGX_ERROR;
+}
+
+
+/* credentials that only the gateway may send */
+
+static ngx_uint_t
+ngx_http_rtk_credential(u_char *name, size_t len)
+{
+    static ngx_str_t  names[] = {
+        ngx_string("authorization"),
+        ngx_string("proxy-authorization"),
+        ngx_string("cookie"),
+        ngx_null_string
+    };
+
+    ngx_str_t  *n;
+
+    if (len >= sizeof("x-auth-") - 1
+        && ngx_strncasecmp(name, (u_char *) "x-auth-", sizeof("x-auth-") - 1)
+           == 0)
+    {
+        return 1;
+    }
+
+    for (n = names; n->len; n++) {
+        if (len == n->len && ngx_strncasecmp(name, n->data, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_rtk_finalize_upstream(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t    *c;
+    ngx_http_rtk_ctx_t  *ctx;
+
+    ctx = ngx_http_rtk_get_ctx(r, NULL);
+
+    if (ctx == NULL || ctx->finalize_request == NULL) {
+        return;
+    }
+
+    ctx->finalize_request(r, rc);
+
+    if (ctx->upstream_header) {
+        ngx_http_rtk_wipe(ctx->upstream_header);
+    }
+
+    c = r->upstream->peer.connection;
+
+#if (NGX_HTTP_SSL)
+    if (c && c->ssl && c->ssl->buf && c->ssl->buf->pos == c->ssl->buf->last) {
+        ngx_http_rtk_wipe(c->ssl->buf);
+    }
+#endif
+}
+
+
+/*
+ * ngx_chain_writer(), then the TLS send buffer is wiped once it holds
+ * nothing more to send; a pool cleanup of the connection wipes it if the
+ * connection goes away first.
+ */
+
+static ngx_int_t
+ngx_http_rtk_send(void *data, ngx_chain_t *in)
+{
+    ngx_http_rtk_ctx_t *ctx = data;
+
+    ngx_int_t             rc;
+    ngx_http_upstream_t  *u;
+#if (NGX_HTTP_SSL)
+    size_t                size;
+    ngx_buf_t            *b;
+    ngx_connection_t     *c;
+    ngx_pool_cleanup_t   *cln;
+#endif
+
+    u = ctx->request->upstream;
+
+    rc = ngx_chain_writer(&u->writer, in);
+
+#if (NGX_HTTP_SSL)
+
+    c = u->writer.connection;
+
+    if (c == NULL || c->ssl == NULL || c->ssl->buf == NULL
+        || c->ssl->buf->start == NULL)
+    {
+        return rc;
+    }
+
+    b = c->ssl->buf;
+
+    for (cln = c->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_rtk_wipe) {
+            break;
+        }
+    }
+
+    if (cln == NULL) {
+        cln = ngx_pool_cleanup_add(c->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_rtk_wipe;
+        cln->data = b;
+    }
+
+    if (rc == NGX_OK && b->pos == b->last) {
+
+        /* a request is copied from the start of the buffer on */
+
+        size = ngx_min(ctx->upstream_size, (size_t) (b->end - b->start));
+        OPENSSL_cleanse(b->start, size);
+    }
+
+#endif
+
+    return rc;
+}
+
+
+/* the request's header buffer, or a TLS buffer in a connection's pool */
+
+static void
+ngx_http_rtk_wipe(void *data)
+{
+    ngx_buf_t  *b = data;
+
+    if (b->start) {
+        OPENSSL_cleanse(b->start, b->end - b->start);
+    }
+}
