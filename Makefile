@@ -2,6 +2,9 @@
 #
 #   make run     installs what is missing, builds, runs the gateway
 #   make test    installs what is missing, builds, runs every test
+#
+# "make" and "make unit" install nothing: they build as any user on a
+# machine that has the packages, and say which one is missing otherwise.
 
 SHELL         := /bin/bash
 BUILD         := $(CURDIR)/build
@@ -44,9 +47,11 @@ endef
 deps:
 	$(call apt_install,$(DEPS))
 
-module: deps $(MODULE)
+module: $(MODULE)
 
 $(MODULE): $(MODULE_SRCS)
+	@test -x $(NGX_SRC)/configure || { echo "$(NGX_SRC) is missing:" \
+	    "install nginx-dev, or run \"make test\" as root"; exit 1; }
 	@mkdir -p $(BUILD)
 	rm -rf $(BUILD)/nginx-src && cp -a $(NGX_SRC) $(BUILD)/nginx-src
 	cd $(BUILD)/nginx-src && . ./conf_flags && \
@@ -58,11 +63,11 @@ $(MODULE): $(MODULE_SRCS)
 	    || { tail -n 20 $(BUILD)/configure.log; exit 1; }
 	$(MAKE) -s -f $(NGX_BUILD)/Makefile -C $(BUILD)/nginx-src modules
 
-unit: deps
+unit:
 	$(MAKE) -s -C policy BUILD=$(BUILD)/policy all
 	$(MAKE) -s -C tools BUILD=$(BUILD)
 
-integration: module
+integration: deps module
 	python3 t/run.py -j 2
 
 fuzz-deps:
@@ -85,7 +90,7 @@ test-valgrind: deps module
 	$(call apt_install,valgrind)
 	@bash tools/valgrind-test.sh $(BUILD)
 
-run: module
+run: deps module
 	@bash tools/run-gateway.sh $(BUILD)
 
 clean:

@@ -53,9 +53,21 @@ ngx_http_rtk_forward(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     rc = ctx->conf->upstream_handler(r);
     r->aio = 0;
 
+    if (rc != NGX_DONE
+        && (rc < NGX_HTTP_SPECIAL_RESPONSE || r->header_sent))
+    {
+        /* not the proxy module: another handler answered */
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "rtk: the gateway location's content handler "
+                      "is not proxy_pass");
+
+        return r->header_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (rc != NGX_DONE) {
-        /* an error before the proxy module took the request */
-        return rc == NGX_OK ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+        /* the proxy module failed before it took the request */
+        return rc;
     }
 
     /* the upstream conf is the first member of the proxy's loc conf */
