@@ -172,7 +172,11 @@ ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 
+ngx_int_t ngx_http_rtk_rewrite_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtk_precontent_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtk_log_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtk_add_variables(ngx_conf_t *cf);
 
 void ngx_http_rtk_record_location(ngx_conf_t *cf,
     ngx_http_rtk_loc_conf_t *rlcf);
