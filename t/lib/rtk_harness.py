@@ -811,15 +811,17 @@ http {
     return text
 
 
-def nginx_t(http_conf, vars=None, name='conf', main_conf='', dir=None):
-    """Runs nginx -t on a config; returns (rc, stderr text, dir)."""
+def nginx_t(http_conf, vars=None, name='conf', main_conf='', dir=None,
+            timeout=30):
+    """Runs nginx -t on a config; returns (rc, stderr text, dir).
+    Raises subprocess.TimeoutExpired (nginx killed) after timeout."""
     d = dir or test_dir(name)
     conf = os.path.join(d, 'nginx.conf')
     with open(conf, 'w') as f:
         f.write(_conf(http_conf, d, vars, main_conf))
     r = subprocess.run(_wrap([NGINX, '-t', '-p', d + '/', '-c', conf], d),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=30)
+                       timeout=timeout)
     err = r.stderr.decode('utf-8', 'replace')
     with open(os.path.join(d, 'nginx-t.stderr'), 'w') as f:
         f.write(err)
@@ -869,7 +871,65 @@ def _alive(pid):
     return st.rsplit(')', 1)[1].split()[0] != 'Z'
 
 
+def memory_regions(pid):
+    """The mappings of a process from /proc/PID/maps, each a dict with
+    start, end, perms, path and flags (its VmFlags in /proc/PID/smaps;
+    "dd" marks memory excluded from core dumps, MADV_DONTDUMP)."""
+    flags = {}
+    cur = None
+    with open('/proc/%d/smaps' % pid) as f:
+        for line in f:
+            m = re.match(r'^([0-9a-f]+)-([0-9a-f]+) ', line)
+            if m:
+                cur = (int(m.group(1), 16), int(m.group(2), 16))
+            elif line.startswith('VmFlags:') and cur is not None:
+                flags[cur] = line.split()[1:]
+    regions = []
+    with open('/proc/%d/maps' % pid) as f:
+        for line in f:
+            parts = line.split(None, 5)
+            start, end = (int(x, 16) for x in parts[0].split('-'))
+            regions.append({'start': start, 'end': end, 'perms': parts[1],
+                            'path': parts[5].strip() if len(parts) > 5
+                            else '',
+                            'flags': flags.get((start, end), [])})
+    return regions
+
+
+def scan_memory(pid, needles, skip_dontdump=True):
+    """Reads every readable mapping of pid through /proc/PID/mem (those
+    that cannot be read are skipped), except memory excluded from core
+    dumps when skip_dontdump.  Returns (hits, regions, nbytes): hits maps
+    each needle found to [(address, mapping path)]."""
+    hits = {}
+    nregions = nbytes = 0
+    with open('/proc/%d/mem' % pid, 'rb', buffering=0) as mem:
+        for reg in memory_regions(pid):
+            if reg['perms'][0] != 'r':
+                continue
+            if skip_dontdump and 'dd' in reg['flags']:
+                continue
+            try:
+                mem.seek(reg['start'])
+                data = mem.read(reg['end'] - reg['start'])
+            except (OSError, OverflowError, ValueError):
+                continue
+            if not data:
+                continue
+            nregions += 1
+            nbytes += len(data)
+            for needle in needles:
+                i = data.find(needle)
+                while i >= 0:
+                    hits.setdefault(needle, []).append(
+                        (reg['start'] + i, reg['path'] or '[anon]'))
+                    i = data.find(needle, i + 1)
+    return hits, nregions, nbytes
+
+
 class Nginx(object):
+
+    start_workers = 2     # start() waits for this many workers
 
     def __init__(self, http_conf, vars=None, name='nginx', main_conf='',
                  dir=None):
@@ -927,9 +987,9 @@ class Nginx(object):
                 time.sleep(0.02)
         else:
             raise RuntimeError('nginx does not listen on %d' % self.port)
-        # both workers up before the first request
+        # the workers up before the first request
         while time.time() < end and len(_children(self.pid)) < (
-                0 if SINGLE else 2):
+                0 if SINGLE else self.start_workers):
             time.sleep(0.02)
         self.workers = _children(self.pid)
         return self
@@ -1053,6 +1113,23 @@ class NginxWorkers(Nginx):
         super().start()
         self.wait_workers()
         return self
+
+
+class NginxTuned(Nginx):
+    """The harness's nginx with another number of workers, or workers
+    that run as another user (user: the directive's arguments, such as
+    "nobody nogroup"; the harness's workers run as root)."""
+
+    def __init__(self, *a, workers=2, user=None, **kw):
+        super().__init__(*a, **kw)
+        self.start_workers = workers
+        text = self.conf_text.replace('worker_processes 2;',
+                                      'worker_processes %d;' % workers)
+        if user is not None:
+            text = text.replace('user root;', 'user %s;' % user)
+        self.conf_text = text
+        with open(self.conf, 'w') as f:
+            f.write(self.conf_text)
 
 
 def _stop_all():
@@ -1186,6 +1263,11 @@ class GatewayCase(unittest.TestCase):
         return {}
 
     @classmethod
+    def make_nginx(cls, http_conf, vars):
+        """Hook: the nginx of this class (e.g. NginxTuned), not started."""
+        return Nginx(http_conf, vars, dir=cls.dir)
+
+    @classmethod
     def setUpClass(cls):
         cls.up = Upstream(tls=cls.UPSTREAM_TLS)
         cls.addClassCleanup(cls.up.stop)
@@ -1200,7 +1282,7 @@ class GatewayCase(unittest.TestCase):
         v['POLICY'] = write_policy(os.path.join(cls.dir, 'policy.json'),
                                    cls.policy())
         v.update(cls.conf_vars())
-        cls.ngx = Nginx(cls.HTTP_CONF, v, dir=cls.dir)
+        cls.ngx = cls.make_nginx(cls.HTTP_CONF, v)
         cls.addClassCleanup(cls.ngx.stop)
         cls.ngx.start()
         cls.port = cls.ngx.port
