@@ -171,6 +171,7 @@ ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
+ngx_uint_t ngx_http_rtk_credential(u_char *name, size_t len);
 
 ngx_int_t ngx_http_rtk_rewrite_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_precontent_handler(ngx_http_request_t *r);

@@ -13,6 +13,8 @@
  * module's location configuration, and the realm pointer the first of
  * auth_basic's, as in every nginx release so far; the gateway relies on
  * that layout, and t/18_custody.py tests it on the nginx it runs with.
+ * Where proxy_set_header and proxy_set_body keep their values, the proxy
+ * module's own command table says.
  */
 
 
@@ -26,6 +28,10 @@ static char *ngx_http_rtk_check_proxy(ngx_conf_t *cf,
 static ngx_uint_t ngx_http_rtk_local_upstream(
     ngx_http_upstream_srv_conf_t *uscf);
 static ngx_uint_t ngx_http_rtk_local_address(struct sockaddr *sa);
+static char *ngx_http_rtk_check_proxy_headers(ngx_conf_t *cf,
+    ngx_http_rtk_loc_conf_t *rlcf);
+static void *ngx_http_rtk_proxy_setting(ngx_http_rtk_loc_conf_t *rlcf,
+    char *directive);
 static ngx_uint_t ngx_http_rtk_has_code(ngx_array_t *codes, void *code);
 static ngx_uint_t ngx_http_rtk_uses(ngx_str_t *s, char *var);
 
@@ -274,6 +280,10 @@ ngx_http_rtk_check_proxy(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_rtk_check_proxy_headers(cf, rlcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     rwcf = rlcf->rewrite;
 
     if (rwcf->codes
@@ -289,6 +299,74 @@ ngx_http_rtk_check_proxy(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* the token is the only credential, and the canonical body the only body */
+
+static char *
+ngx_http_rtk_check_proxy_headers(ngx_conf_t *cf,
+    ngx_http_rtk_loc_conf_t *rlcf)
+{
+    ngx_str_t     *body;
+    ngx_uint_t     i;
+    ngx_array_t  **headers;
+    ngx_keyval_t  *kv;
+
+    headers = ngx_http_rtk_proxy_setting(rlcf, "proxy_set_header");
+
+    if (headers != NULL && *headers != NULL) {
+        kv = (*headers)->elts;
+
+        for (i = 0; i < (*headers)->nelts; i++) {
+            if (!ngx_http_rtk_credential(kv[i].key.data, kv[i].key.len)) {
+                continue;
+            }
+
+            ngx_http_rtk_conf_error(cf, rlcf, NGX_LOG_EMERG,
+                                    "\"proxy_set_header %V\" cannot be "
+                                    "used in gateway location \"%V\": the "
+                                    "gateway alone sends credentials",
+                                    &kv[i].key, &rlcf->clcf->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    body = ngx_http_rtk_proxy_setting(rlcf, "proxy_set_body");
+
+    if (body != NULL && body->data != NULL) {
+        ngx_http_rtk_conf_error(cf, rlcf, NGX_LOG_EMERG,
+                                "\"proxy_set_body\" cannot be used in "
+                                "gateway location \"%V\": the gateway "
+                                "sends the validated body",
+                                &rlcf->clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a proxy module setting stored by a standard slot, where it says */
+
+static void *
+ngx_http_rtk_proxy_setting(ngx_http_rtk_loc_conf_t *rlcf, char *directive)
+{
+    size_t          len;
+    ngx_command_t  *cmd;
+
+    len = ngx_strlen(directive);
+
+    for (cmd = ngx_http_proxy_module.commands; cmd->name.len; cmd++) {
+        if (cmd->name.len == len
+            && ngx_strncmp(cmd->name.data, directive, len) == 0
+            && cmd->conf == NGX_HTTP_LOC_CONF_OFFSET)
+        {
+            return (u_char *) rlcf->proxy + cmd->offset;
+        }
+    }
+
+    return NULL;
 }
 
 

@@ -28,7 +28,6 @@
 static ngx_int_t ngx_http_rtk_create_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtk_check_header(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx, ngx_buf_t *b);
-static ngx_uint_t ngx_http_rtk_credential(u_char *name, size_t len);
 static void ngx_http_rtk_finalize_upstream(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_rtk_send(void *data, ngx_chain_t *in);
@@ -275,7 +274,7 @@ refuse:
 
 /* credentials that only the gateway may send */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_rtk_credential(u_char *name, size_t len)
 {
     static ngx_str_t  names[] = {

@@ -332,7 +332,7 @@ ngx_http_rtk_secret_parse(ngx_conf_t *cf, const char *what, ngx_str_t *name,
     if (len < min) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%s\" holds %uz bytes, at least %uz "
-                           "are required", what, name->data, len, min);
+                           "bytes are required", what, name->data, len, min);
         return NGX_CONF_ERROR;
     }
 

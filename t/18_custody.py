@@ -270,16 +270,14 @@ class AuthorizationVariable(CustodyCase):
                  + gateway_location(path='/client/v4/accounts/%s/'
                                     % ACCOUNT3,
                                     proxy='http://nolive', extra=ECHO))
+        # a credential smuggled into the value of another header
         + server(gateway_location(
-            extra='            proxy_set_header Authorization '
-                  '$http_authorization;\n'),
+            extra='            proxy_set_header X-Smuggle '
+                  '"a\\r\\nAuthorization: Bearer smuggled";\n'),
             listen='127.0.0.1:%%PORT2%%')
-        # the README's gateway keys, passed on by mistake
-        + server(gateway_location(
-            identity='$rtk_gateway_caller',
-            extra='            proxy_set_header Authorization '
-                  '$http_authorization;\n'),
-            listen='127.0.0.1:%%PORT3%%'))
+        # the README's gateway keys
+        + server(gateway_location(identity='$rtk_gateway_caller'),
+                 listen='127.0.0.1:%%PORT3%%'))
 
     EXPECT_LOG = (r' rtk: ',)
 
@@ -325,35 +323,36 @@ class AuthorizationVariable(CustodyCase):
         self.assertFalse(TOKEN.encode() in data,
                          'the token is in the access log (%s)' % path)
 
-    def test_proxy_set_header_authorization_refused(self):
+    def test_smuggled_credential_refused(self):
+        # "proxy_set_header Authorization" fails nginx -t (ConfigRefused);
+        # a line break in another header's value is found at run time
         before = self.up.count()
         r = self.req(port=self.ports['PORT2'])
         got = self.settled(self.up, before, wait=0.1)
-        self.assertEqual(len(got), 0, 'proxy_set_header Authorization '
-                         '$http_authorization: the upstream received %s'
-                         % describe(got))
+        self.assertEqual(len(got), 0, 'a smuggled Authorization header: '
+                         'the upstream received %s' % describe(got))
         self.assert_envelope(r, 500, 50003)
         end = time.time() + 1
         while True:
             crit = [line for line in self.ngx.log().splitlines()
-                    if '[crit]' in line and 'proxy_set_header' in line]
+                    if '[crit]' in line and 'proxy_set_header' in line
+                    and '"Authorization"' in line]
             if crit or time.time() > end:
                 break
             time.sleep(0.05)
-        self.assertTrue(crit, 'no [crit] line naming proxy_set_header')
+        self.assertTrue(crit, 'no [crit] line naming the header')
 
     def test_gateway_key_never_reaches_upstream(self):
         before = self.up.count()
         r = self.req(port=self.ports['PORT3'], caller=False,
                      headers=[('Authorization', 'Bearer ' + GATEWAY_KEY)])
+        self.assertEqual(r.status, 200, safe(r))
         got = self.settled(self.up, before, wait=0.1)
-        for u in got:
-            self.assertFalse(GATEWAY_KEY in repr(u.headers),
-                             "the client's gateway key reached the "
-                             'upstream: %s' % describe(got))
-        self.assertEqual(len(got), 0, 'the upstream received %s'
-                         % describe(got))
-        self.assert_envelope(r, 500, 50003)
+        self.assertEqual(len(got), 1, describe(got))
+        self.assertFalse(GATEWAY_KEY in repr(got[0].headers),
+                         "the client's gateway key reached the upstream")
+        self.assertEqual(got[0].header_all('Authorization'),
+                         ['Bearer ' + TOKEN])
 
 
 # --------------------------------------------------------------------
@@ -593,7 +592,8 @@ class ConfigCase(unittest.TestCase):
     maxDiff = 4000
 
     def check(self, location=None, extra_http='', token=TOKEN + '\n',
-              key=None, audit=None, prepare=None, timeout=30):
+              key=None, audit=None, prepare=None, timeout=30,
+              extra_server=''):
         """nginx -t of a server with location; returns (rc, err, files)."""
         d = test_dir('18-' + self._testMethodName)
         files = {'DIR': d, 'CONF': os.path.join(d, 'nginx.conf')}
@@ -615,8 +615,9 @@ class ConfigCase(unittest.TestCase):
             location = gateway_location(audit=audit or '%%DIR%%/audit.log')
         v = dict(files, UP=free_port(), PORT=free_port(), CA=pki().ca,
                  ACCOUNT2='fedcba9876543210fedcba9876543210')
-        rc, err, _d = nginx_t(extra_http + server(location), v, dir=d,
-                              timeout=timeout)
+        rc, err, _d = nginx_t(extra_http + server(location,
+                                                  extra=extra_server),
+                              v, dir=d, timeout=timeout)
         for t in TOKENS:
             self.assertNotIn(t, err)
         return rc, err, files
@@ -695,6 +696,24 @@ class ConfigRefused(ConfigCase):
     def test_error_envelope_off(self):
         self.refused('rtk_error_envelope', gateway_location(
             extra='            rtk_error_envelope off;\n'))
+
+    def test_proxy_set_header_authorization(self):
+        self.refused('proxy_set_header', gateway_location(
+            extra='            proxy_set_header Authorization '
+                  '$http_authorization;\n'))
+
+    def test_proxy_set_header_cookie(self):
+        self.refused('proxy_set_header', gateway_location(
+            extra='            proxy_set_header cookie "a=b";\n'))
+
+    def test_proxy_set_header_inherited(self):
+        self.refused('proxy_set_header', gateway_location(),
+                     extra_server='        proxy_set_header X-Auth-User '
+                                  '$remote_user;\n')
+
+    def test_proxy_set_body(self):
+        self.refused('proxy_set_body', gateway_location(
+            extra='            proxy_set_body "{}";\n'))
 
     def test_return_warns(self):
         err = self.passes(gateway_location(

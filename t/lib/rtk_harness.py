@@ -104,6 +104,15 @@ def run_env():
     return env
 
 
+def nginx_env():
+    """The environment for nginx, without the test tokens: nginx copies
+    its environment to the heap (for its process titles), where the
+    memory scans of t/18 would find them."""
+    env = dict(os.environ)
+    env.pop('RTK_TEST_TOKENS', None)
+    return env
+
+
 def secret_forms(token):
     """The token, its base64 (all alignments) and hex spellings."""
     t = token.encode()
@@ -821,7 +830,7 @@ def nginx_t(http_conf, vars=None, name='conf', main_conf='', dir=None,
         f.write(_conf(http_conf, d, vars, main_conf))
     r = subprocess.run(_wrap([NGINX, '-t', '-p', d + '/', '-c', conf], d),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout)
+                       timeout=timeout, env=nginx_env())
     err = r.stderr.decode('utf-8', 'replace')
     with open(os.path.join(d, 'nginx-t.stderr'), 'w') as f:
         f.write(err)
@@ -958,11 +967,13 @@ class Nginx(object):
             with open(os.path.join(self.dir, 'nginx.stderr'), 'ab') as f:
                 self.proc = subprocess.Popen(_wrap(cmd, self.dir),
                                              stdin=subprocess.DEVNULL,
-                                             stdout=f, stderr=f)
+                                             stdout=f, stderr=f,
+                                             env=nginx_env())
             r = subprocess.CompletedProcess(cmd, 0, b'', b'')
         else:
             r = subprocess.run(_wrap(cmd, self.dir), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=30)
+                               stderr=subprocess.PIPE, timeout=30,
+                               env=nginx_env())
         if r.returncode != 0:
             raise RuntimeError('nginx failed to start (rc %d): %s' % (
                 r.returncode, r.stderr.decode('utf-8', 'replace')))
