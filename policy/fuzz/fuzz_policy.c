@@ -7,9 +7,7 @@
  * few evaluations with consistent decisions.
  *
  *   clang-14 -fsanitize=fuzzer,address,undefined -I policy \
- *       policy/fuzz/fuzz_policy.c policy/rtk_policy.c policy/rtk_url.c \
- *       policy/rtk_body.c policy/rtk_json.c policy/rtk_route.c \
- *       policy/rtk_common.c -lyajl -lcrypto
+ *       policy/fuzz/fuzz_policy.c policy/rtk_*.c -lyajl -lcrypto
  */
 
 
