@@ -639,19 +639,14 @@ rtk_policy_bad_token(rtk_policy_ctx_t *ctx, size_t end)
     d = ctx->data;
     p = ctx->last;
 
-    while (p < ctx->len
-           && (d[p] == ' ' || d[p] == '\t' || d[p] == '\n' || d[p] == '\r'))
-    {
+    while (p < ctx->len && rtk_json_space(d[p])) {
         p++;
     }
 
     if (p < ctx->len && (d[p] == ',' || d[p] == ':') && end > p + 1) {
         p++;
 
-        while (p < ctx->len
-               && (d[p] == ' ' || d[p] == '\t' || d[p] == '\n'
-                   || d[p] == '\r'))
-        {
+        while (p < ctx->len && rtk_json_space(d[p])) {
             p++;
         }
     }
@@ -719,7 +714,8 @@ rtk_policy_t *
 rtk_policy_parse(const unsigned char *data, size_t len, const char *name,
     rtk_error_t *err)
 {
-    size_t            i, at, n;
+    size_t            i, at;
+    const char       *what;
     unsigned int      mdlen;
     yajl_status       status;
     unsigned char     md[EVP_MAX_MD_SIZE];
@@ -781,24 +777,9 @@ rtk_policy_parse(const unsigned char *data, size_t len, const char *name,
         return NULL;
     }
 
-    /* what yajl lets through: garbage surrogates, lax UTF-8 */
-
-    if (rtk_json_surrogates(data, len, &at) != RTK_OK) {
-        (void) rtk_policy_fail(&ctx, at, "unpaired surrogate escape");
+    if (rtk_json_prelude(data, len, &at, &what) != RTK_OK) {
+        (void) rtk_policy_fail(&ctx, at, "%s", what);
         goto done;
-    }
-
-    for (at = 0; at < len; at++) {
-        if (data[at] >= 0x80) {
-            n = rtk_utf8_len(data + at, data + len);
-
-            if (n == 0) {
-                (void) rtk_policy_fail(&ctx, at, "invalid UTF-8");
-                goto done;
-            }
-
-            at += n - 1;
-        }
     }
 
     status = yajl_parse(ctx.yajl, data, len);
@@ -822,9 +803,7 @@ rtk_policy_parse(const unsigned char *data, size_t len, const char *name,
          */
 
         for (at = ctx.end; at < len; at++) {
-            if (data[at] != ' ' && data[at] != '\t' && data[at] != '\n'
-                && data[at] != '\r')
-            {
+            if (!rtk_json_space(data[at])) {
                 (void) rtk_policy_fail(&ctx, at, "trailing data after the "
                                        "policy object");
                 goto done;
