@@ -3,8 +3,9 @@
  * Copyright (C) ngx_rtk_module authors
  *
  * The document must be valid JSON before anything in it counts: the
- * callbacks record the first schema error and let yajl read on, so a
- * syntax error anywhere wins over a schema error found earlier.
+ * strict-JSON prelude (rtk_json.c) refuses what yajl would let through,
+ * and the callbacks record the first schema error and let yajl read on,
+ * so a syntax error anywhere wins over a schema error found earlier.
  */
 
 
@@ -42,7 +43,6 @@ typedef struct {
     unsigned                 field;      /* the key of the next value */
 
     unsigned                 failed:1;   /* stop checking the schema */
-    unsigned                 invalid:1;  /* a string is not UTF-8 */
     unsigned                 nomem:1;
     unsigned                 finishing:1;
 
@@ -70,8 +70,6 @@ static int rtk_body_url(rtk_body_ctx_t *ctx, const unsigned char *s,
     size_t len);
 static void rtk_body_ended(rtk_body_ctx_t *ctx);
 static int rtk_body_type_error(rtk_body_ctx_t *ctx);
-static int rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s,
-    size_t len);
 static int rtk_body_field(const unsigned char *s, size_t len);
 static unsigned char *rtk_body_copy(rtk_body_ctx_t *ctx,
     const unsigned char *s, size_t len);
@@ -138,6 +136,7 @@ rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
     rtk_alloc_pt alloc, void *pool, rtk_error_t *err)
 {
     size_t          n, pos;
+    const char     *what;
     yajl_handle     h;
     yajl_status     rc;
     unsigned char  *msg;
@@ -151,25 +150,9 @@ rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
                              "invalid JSON: empty body");
     }
 
-    if (len >= 3 && data[0] == 0xef && data[1] == 0xbb && data[2] == 0xbf) {
+    if (rtk_json_prelude(data, len, &pos, &what) != RTK_OK) {
         return rtk_error_set(err, RTK_E_JSON_SYNTAX,
-                             "invalid JSON: byte order mark");
-    }
-
-    msg = memchr(data, '\0', len);
-
-    if (msg != NULL) {
-        return rtk_error_set(err, RTK_E_JSON_SYNTAX,
-                             "invalid JSON: NUL byte at offset %zu",
-                             (size_t) (msg - data));
-    }
-
-    /* yajl decodes unpaired surrogate escapes into garbage */
-
-    if (rtk_json_surrogates(data, len, &pos) != RTK_OK) {
-        return rtk_error_set(err, RTK_E_JSON_SYNTAX,
-                             "invalid JSON: unpaired surrogate escape "
-                             "at offset %zu", pos);
+                             "invalid JSON: %s at offset %zu", what, pos);
     }
 
     memset(&ctx, 0, sizeof(rtk_body_ctx_t));
@@ -246,16 +229,14 @@ rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
      */
 
     for (pos = ctx.end; pos < len; pos++) {
-        if (data[pos] != ' ' && data[pos] != '\t' && data[pos] != '\n'
-            && data[pos] != '\r')
-        {
+        if (!rtk_json_space(data[pos])) {
             return rtk_error_set(err, RTK_E_JSON_SYNTAX,
                                  "invalid JSON: trailing data at offset %zu",
                                  pos);
         }
     }
 
-    if (ctx.invalid || ctx.failed) {
+    if (ctx.failed) {
         *err = ctx.error;
         return RTK_ERROR;
     }
@@ -383,13 +364,7 @@ rtk_body_number(void *data, const char *s, size_t len)
 static int
 rtk_body_string(void *data, const unsigned char *s, size_t len)
 {
-    rtk_body_ctx_t  *ctx = data;
-
-    if (rtk_body_utf8(ctx, s, len) != RTK_OK) {
-        return 1;
-    }
-
-    return rtk_body_value(ctx, RTK_BODY_STRING, 0, s, len);
+    return rtk_body_value(data, RTK_BODY_STRING, 0, s, len);
 }
 
 
@@ -458,10 +433,6 @@ rtk_body_map_key(void *data, const unsigned char *s, size_t len)
     int              i;
     char             echo[RTK_BODY_ECHO_MAX + 4];
     rtk_body_ctx_t  *ctx = data;
-
-    if (rtk_body_utf8(ctx, s, len) != RTK_OK) {
-        return 1;
-    }
 
     if (ctx->failed) {
         return 1;
@@ -762,43 +733,6 @@ rtk_body_url(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
     ctx->body->fields |= RTK_FIELD_URL;
 
     return 1;
-}
-
-
-static int
-rtk_body_utf8(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
-{
-    size_t                n;
-    const unsigned char  *p, *end;
-
-    if (ctx->invalid) {
-        return RTK_ERROR;
-    }
-
-    p = s;
-    end = s + len;
-
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        n = rtk_utf8_len(p, end);
-
-        if (n == 0) {
-            /* yajl's own check lets overlongs and surrogates through */
-            ctx->invalid = 1;
-            ctx->failed = 1;
-            (void) rtk_error_set(&ctx->error, RTK_E_JSON_SYNTAX,
-                                 "invalid JSON: invalid UTF-8 in a string");
-            return RTK_ERROR;
-        }
-
-        p += n;
-    }
-
-    return RTK_OK;
 }
 
 

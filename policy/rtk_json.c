@@ -253,16 +253,18 @@ rtk_json_escape(unsigned char *dst, const unsigned char *src, size_t len)
 
 
 /*
- * Finds \u escapes of surrogates that do not form a pair.  Outside
- * strings a valid document has no '"' or '\\' other than those that
- * start a string, so tracking strings is enough; for an invalid one
- * the answer does not matter, yajl rejects it anyway.
+ * One pass: strings are tracked for the VT and FF rule and for escapes.
+ * Outside strings a valid text has no '"' or '\\' other than those that
+ * start a string, so that is enough; for an invalid one the state does
+ * not matter, yajl refuses it anyway.
  */
 
 int
-rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos)
+rtk_json_prelude(const unsigned char *p, size_t len, size_t *pos,
+    const char **what)
 {
     int                   cp, lo;
+    size_t                n;
     unsigned              instr;
     const unsigned char  *start, *end;
 
@@ -270,11 +272,42 @@ rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos)
     end = p + len;
     instr = 0;
 
+    if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+        *what = "byte order mark";
+        goto failed;
+    }
+
     while (p < end) {
 
+        if (*p == '\0') {
+            *what = "NUL byte";
+            goto failed;
+        }
+
+        if (*p >= 0x80) {
+            n = rtk_utf8_len(p, end);
+
+            if (n == 0) {
+                *what = "invalid UTF-8";
+                goto failed;
+            }
+
+            p += n;
+            continue;
+        }
+
         if (!instr) {
+
             if (*p == '"') {
                 instr = 1;
+
+            } else if (*p == '\v') {
+                *what = "vertical tab outside a string";
+                goto failed;
+
+            } else if (*p == '\f') {
+                *what = "form feed outside a string";
+                goto failed;
             }
 
             p++;
@@ -287,43 +320,39 @@ rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos)
             continue;
         }
 
-        if (*p != '\\') {
+        if (*p != '\\' || end - p < 2) {
             p++;
             continue;
         }
 
-        if (end - p < 2) {
-            return RTK_OK;
-        }
+        /* the escaped byte is looked at like any other, but these two */
 
-        if (p[1] != 'u') {
+        if (p[1] == '"' || p[1] == '\\') {
             p += 2;
             continue;
         }
 
-        cp = rtk_json_hex4(p + 2, end);
+        cp = (p[1] == 'u') ? rtk_json_hex4(p + 2, end) : -1;
 
         if (cp < 0) {
-            return RTK_OK;
+            p++;
+            continue;
         }
 
+        /* yajl decodes unpaired surrogate escapes into garbage */
+
         if (cp >= 0xdc00 && cp <= 0xdfff) {
-            *pos = p - start;
-            return RTK_ERROR;
+            *what = "unpaired surrogate escape";
+            goto failed;
         }
 
         if (cp >= 0xd800 && cp <= 0xdbff) {
-
-            if (end - p < 12 || p[6] != '\\' || p[7] != 'u') {
-                *pos = p - start;
-                return RTK_ERROR;
-            }
-
-            lo = rtk_json_hex4(p + 8, end);
+            lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u')
+                 ? rtk_json_hex4(p + 8, end) : -1;
 
             if (lo < 0xdc00 || lo > 0xdfff) {
-                *pos = p - start;
-                return RTK_ERROR;
+                *what = "unpaired surrogate escape";
+                goto failed;
             }
 
             p += 12;
@@ -334,6 +363,12 @@ rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos)
     }
 
     return RTK_OK;
+
+failed:
+
+    *pos = p - start;
+
+    return RTK_ERROR;
 }
 
 

@@ -21,11 +21,20 @@
  */
 size_t rtk_utf8_len(const unsigned char *p, const unsigned char *end);
 
+/* JSON whitespace (RFC 8259): yajl also skips VT and FF */
+#define rtk_json_space(c)                                                    \
+    ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
 /*
- * RTK_ERROR, with the offset in pos, if a JSON text has a \u escape of a
- * surrogate that is not part of a pair: yajl decodes those into garbage.
+ * The strict-JSON prelude of both parsers: refuses what yajl accepts and
+ * RFC 8259 does not, before yajl sees the text.  RTK_ERROR, with the
+ * offset of the first offending byte in pos and what it is in what, for
+ * a byte order mark, a NUL byte, VT or FF outside strings, invalid UTF-8
+ * (overlong forms and surrogates too) and \u escapes of surrogates that
+ * do not pair up.
  */
-int rtk_json_surrogates(const unsigned char *p, size_t len, size_t *pos);
+int rtk_json_prelude(const unsigned char *p, size_t len, size_t *pos,
+    const char **what);
 
 /* the escaped length of src, without the enclosing quotes */
 size_t rtk_json_escape_len(const unsigned char *src, size_t len);

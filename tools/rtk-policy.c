@@ -6,7 +6,11 @@
  *
  *   rtk-policy check FILE
  *   rtk-policy eval FILE --caller NAME --path PATH --body FILE.json
- *                   [--method PATCH]
+ *                   [--method M] [--content-type V]... [--no-content-type]
+ *                   [--body-max-size BYTES]
+ *
+ * eval runs the gateway's own sequence (rtk_txn.h), so it answers what
+ * the gateway would, status, code and message.
  */
 
 
@@ -15,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtk_policy.h"
+#include "rtk_txn.h"
 #include "rtk_json.h"
 
 
@@ -26,28 +30,38 @@
 
 #define RTK_CLI_BODY_MAX       (16 * 1024 * 1024)
 
+/* the gateway's default rtk_body_max_size */
+#define RTK_CLI_BODY_MAX_SIZE  (64 * 1024)
+
 
 static void rtk_cli_usage(void);
 static void *rtk_cli_alloc(void *data, size_t size);
 static int rtk_cli_read(const char *path, unsigned char **data,
     size_t *len);
 static int rtk_cli_print_string(const char *s);
-static int rtk_cli_print(int decision, const rtk_error_t *reason,
-    const char *rule);
+static int rtk_cli_print(const rtk_txn_t *txn);
 static int rtk_cli_check(const char *path);
 static int rtk_cli_eval(int argc, char **argv);
 
 
 static const char  rtk_cli_usage_text[] =
     "usage: rtk-policy check FILE\n"
-    "       rtk-policy eval FILE --caller NAME --path PATH --body FILE.json"
-    " [--method PATCH]\n"
+    "       rtk-policy eval FILE --caller NAME --path PATH --body FILE.json\n"
+    "                   [--method M] [--content-type V]... "
+    "[--no-content-type]\n"
+    "                   [--body-max-size BYTES]\n"
     "\n"
     "check: exit 0 and \"ok: N apps, sha256 HASH\" if FILE is valid, else\n"
     "       exit 1 and \"FILE:LINE:COLUMN: problem\" on stderr.\n"
-    "eval:  one JSON line with the decision; exit 0 allow, 2 deny,\n"
-    "       3 would_deny (report-only), 1 usage or policy error.\n"
-    "       --body - reads the body from stdin.\n";
+    "eval:  the gateway's checks in its order, with its messages: one JSON\n"
+    "       line {\"decision\",\"status\",\"code\",\"reason\",\"rule\"};"
+    " exit 0 allow,\n"
+    "       2 deny, 3 would_deny (report-only), 1 usage or policy error.\n"
+    "       PATH is the raw request target; --caller '' is a request\n"
+    "       without identity; --method defaults to PATCH; --content-type\n"
+    "       defaults to application/json, each one more header line,\n"
+    "       --no-content-type sends none; --body-max-size defaults to\n"
+    "       65536 (rtk_body_max_size); --body - reads stdin.\n";
 
 
 static void
@@ -160,25 +174,20 @@ rtk_cli_print_string(const char *s)
 }
 
 
+/*
+ * One JSON line: for allow and would_deny the policy's decision (the
+ * request goes on), otherwise the outcome the gateway would answer.
+ */
+
 static int
-rtk_cli_print(int decision, const rtk_error_t *reason, const char *rule)
+rtk_cli_print(const rtk_txn_t *txn)
 {
-    const char  *name;
+    const char         *name, *rule;
+    const rtk_error_t  *reason;
 
-    switch (decision) {
-
-    case RTK_DECISION_ALLOW:
-        name = "allow";
-        break;
-
-    case RTK_DECISION_WOULD_DENY:
-        name = "would_deny";
-        break;
-
-    default:
-        name = "deny";
-        break;
-    }
+    name = rtk_txn_decision(txn);
+    reason = txn->settled ? &txn->outcome : &txn->decision.reason;
+    rule = txn->evaluated ? txn->decision.rule : "";
 
     printf("{\"decision\":\"%s\",\"status\":%d,\"code\":%d,\"reason\":",
            name, reason->status, reason->code);
@@ -199,17 +208,12 @@ rtk_cli_print(int decision, const rtk_error_t *reason, const char *rule)
         return RTK_CLI_ERROR;
     }
 
-    switch (decision) {
-
-    case RTK_DECISION_ALLOW:
-        return RTK_CLI_ALLOW;
-
-    case RTK_DECISION_WOULD_DENY:
-        return RTK_CLI_WOULD_DENY;
-
-    default:
+    if (txn->settled || !txn->allowed) {
         return RTK_CLI_DENY;
     }
+
+    return (txn->decision.decision == RTK_DECISION_WOULD_DENY)
+           ? RTK_CLI_WOULD_DENY : RTK_CLI_ALLOW;
 }
 
 
@@ -235,28 +239,38 @@ rtk_cli_check(const char *path)
 }
 
 
-/* the gateway's order: path, method, identity, body, policy */
+/* the gateway's checks, in its order, through the same rtk_txn calls */
 
 static int
 rtk_cli_eval(int argc, char **argv)
 {
-    int              i, rc;
-    size_t           len;
-    rtk_body_t       body;
-    const char      *caller, *path, *body_path, *method, *file;
-    rtk_error_t      err;
-    rtk_route_t      route;
-    rtk_policy_t    *policy;
-    unsigned char   *data;
-    rtk_decision_t   d;
+    int             i, rc;
+    char           *end;
+    size_t          len, ct_len, max;
+    unsigned        ct_count, ct_absent;
+    rtk_txn_t       txn;
+    const char     *caller, *path, *body_path, *method, *file, *ct;
+    rtk_error_t     err;
+    rtk_policy_t   *policy;
+    unsigned char  *data;
 
     file = argv[0];
     caller = NULL;
     path = NULL;
     body_path = NULL;
     method = "PATCH";
+    ct = NULL;
+    ct_count = 0;
+    ct_absent = 0;
+    max = RTK_CLI_BODY_MAX_SIZE;
 
     for (i = 1; i < argc; i++) {
+
+        if (strcmp(argv[i], "--no-content-type") == 0) {
+            ct_absent = 1;
+            continue;
+        }
+
         if (i + 1 >= argc) {
             fprintf(stderr, "rtk-policy: %s needs a value\n", argv[i]);
             rtk_cli_usage();
@@ -275,6 +289,28 @@ rtk_cli_eval(int argc, char **argv)
         } else if (strcmp(argv[i], "--method") == 0) {
             method = argv[++i];
 
+        } else if (strcmp(argv[i], "--content-type") == 0) {
+            /* like nginx, the first of several header lines is kept */
+            if (ct_count++ == 0) {
+                ct = argv[i + 1];
+            }
+
+            i++;
+
+        } else if (strcmp(argv[i], "--body-max-size") == 0) {
+            i++;
+            errno = 0;
+            max = (size_t) strtoull(argv[i], &end, 10);
+
+            if (argv[i][0] < '0' || argv[i][0] > '9' || *end != '\0'
+                || errno != 0)
+            {
+                fprintf(stderr, "rtk-policy: --body-max-size needs a "
+                        "number of bytes\n");
+                rtk_cli_usage();
+                return RTK_CLI_ERROR;
+            }
+
         } else {
             fprintf(stderr, "rtk-policy: unknown option %s\n", argv[i]);
             rtk_cli_usage();
@@ -289,6 +325,20 @@ rtk_cli_eval(int argc, char **argv)
         return RTK_CLI_ERROR;
     }
 
+    if (ct_absent && ct_count != 0) {
+        fprintf(stderr, "rtk-policy: --no-content-type and --content-type "
+                "exclude each other\n");
+        rtk_cli_usage();
+        return RTK_CLI_ERROR;
+    }
+
+    if (ct_count == 0 && !ct_absent) {
+        ct = "application/json";
+        ct_count = 1;
+    }
+
+    ct_len = (ct != NULL) ? strlen(ct) : 0;
+
     policy = rtk_policy_load(file, &err);
 
     if (policy == NULL) {
@@ -301,43 +351,27 @@ rtk_cli_eval(int argc, char **argv)
         return RTK_CLI_ERROR;
     }
 
-    memset(&err, 0, sizeof(rtk_error_t));
+    /* the real length stands for Content-Length: the gateway checks both */
 
-    if (rtk_route_parse(&route, (const unsigned char *) path, strlen(path),
-                        &err)
-        != RTK_OK)
+    rtk_txn_init(&txn);
+
+    if (rtk_txn_route(&txn, (const unsigned char *) path, strlen(path))
+        == RTK_OK
+        && rtk_txn_method(&txn, (const unsigned char *) method,
+                          strlen(method))
+           == RTK_OK
+        && rtk_txn_identity(&txn, (const unsigned char *) caller,
+                            strlen(caller))
+           == RTK_OK
+        && rtk_txn_content_type(&txn, (const unsigned char *) ct, ct_len,
+                                ct_count)
+           == RTK_OK
+        && rtk_txn_size(&txn, (long long) len, max) == RTK_OK)
     {
-        rc = rtk_cli_print(RTK_DECISION_DENY, &err, "");
-        goto done;
+        (void) rtk_txn_body(&txn, policy, data, len, rtk_cli_alloc, NULL);
     }
 
-    if (strcmp(method, "PATCH") != 0) {
-        (void) rtk_error_set(&err, RTK_E_METHOD,
-                             "method not allowed, use PATCH");
-        rc = rtk_cli_print(RTK_DECISION_DENY, &err, "");
-        goto done;
-    }
-
-    if (caller[0] == '\0') {
-        (void) rtk_error_set(&err, RTK_E_IDENTITY_MISSING,
-                             "caller identity missing");
-        rc = rtk_cli_print(RTK_DECISION_DENY, &err, "");
-        goto done;
-    }
-
-    if (rtk_body_parse(&body, data, len, rtk_cli_alloc, NULL, &err)
-        != RTK_OK)
-    {
-        rc = rtk_cli_print(RTK_DECISION_DENY, &err, "");
-        goto done;
-    }
-
-    rtk_policy_eval(policy, (const unsigned char *) caller, strlen(caller),
-                    &route, &body, &d);
-
-    rc = rtk_cli_print(d.decision, &d.reason, d.rule);
-
-done:
+    rc = rtk_cli_print(&txn);
 
     free(data);
     rtk_policy_free(policy);

@@ -227,7 +227,104 @@ badurl=$(body '{"url":"ftp://x.example/"}' badurl.json)
 t "eval body bad url" 2 '"status":400,"code":40007' "" -- \
     "$cli" eval "$example" --caller alice --path "$path" --body "$badurl"
 
+# eval: the gateway's checks, in its order, with its messages
+
+t "eval method message" 2 \
+    '^\{"decision":"deny","status":405,"code":40501,"reason":"method GET is '\
+'not allowed, use PATCH","rule":""\}$' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --method GET
+
+t "eval method echo cut at 16 bytes" 2 \
+    '"reason":"method ABCDEFGHIJKLMNOP is not allowed, use PATCH"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --method ABCDEFGHIJKLMNOPQRSTUVWXYZ
+
+t "eval lowercase patch" 2 '"status":405,"code":40501' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --method patch
+
+t "eval identity message" 2 \
+    '"status":401,"code":40101,"reason":"caller identity is missing"' "" -- \
+    "$cli" eval "$example" --caller '' --path "$path" --body "$demo"
+
+long=$(printf 'x%.0s' $(seq 1 1025))
+t "eval identity too long" 2 \
+    '"status":401,"code":40101,"reason":"caller identity is too long"' "" -- \
+    "$cli" eval "$example" --caller "$long" --path "$path" --body "$demo"
+
+t "eval identity of 1024 bytes" 2 '"status":403,"code":40302' "" -- \
+    "$cli" eval "$example" --caller "${long:1}" --path "$path" --body "$demo"
+
+t "eval content type text/plain" 2 \
+    '"status":415,"code":41501,"reason":"Content-Type must be '\
+'application/json"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --content-type text/plain
+
+t "eval content type absent" 2 '"status":415,"code":41501' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --no-content-type
+
+t "eval content type twice" 2 '"status":415,"code":41501' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --content-type application/json --content-type application/json
+
+t "eval content type empty" 2 '"status":415,"code":41501' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --content-type ''
+
+t "eval content type charset" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --content-type 'APPLICATION/JSON ; Charset="UTF-8"'
+
+t "eval content type bad charset" 2 '"status":415,"code":41501' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --content-type 'application/json; charset=utf8'
+
+t "eval body too large" 2 \
+    '"status":413,"code":41301,"reason":"body is larger than 10 bytes"' "" \
+    -- "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --body-max-size 10
+
+t "eval body at the size limit" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$enable" \
+    --body-max-size 16
+
+vt=$(body "$(printf '{\v"name":"x"\f}')" vt.json)
+t "eval body with VT" 2 \
+    '"status":400,"code":40001,"reason":"invalid JSON: vertical tab outside '\
+'a string at offset 1"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$vt"
+
+t "eval order: route before method" 2 '"status":404,"code":40401' "" -- \
+    "$cli" eval "$example" --caller '' --path /client/v4/zones \
+    --body "$syntax" --method GET --no-content-type --body-max-size 1
+
+t "eval order: method before identity" 2 '"status":405' "" -- \
+    "$cli" eval "$example" --caller '' --path "$path" --body "$syntax" \
+    --method GET --no-content-type --body-max-size 1
+
+t "eval order: identity before content type" 2 '"status":401' "" -- \
+    "$cli" eval "$example" --caller '' --path "$path" --body "$syntax" \
+    --no-content-type --body-max-size 1
+
+t "eval order: content type before size" 2 '"status":415' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$syntax" \
+    --no-content-type --body-max-size 1
+
+t "eval order: size before body" 2 '"status":413' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$syntax" \
+    --body-max-size 1
+
 # eval: usage and load errors
+
+t "eval both content type options" 1 "" "exclude each other" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --no-content-type --content-type application/json
+t "eval bad --body-max-size" 1 "" "needs a number of bytes" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
+    --body-max-size 10k
 
 t "eval missing --body" 1 "" "needs --caller, --path and --body" -- \
     "$cli" eval "$example" --caller alice --path "$path"

@@ -7,9 +7,7 @@
  * few evaluations with consistent decisions.
  *
  *   clang-14 -fsanitize=fuzzer,address,undefined -I policy \
- *       policy/fuzz/fuzz_policy.c policy/rtk_policy.c policy/rtk_url.c \
- *       policy/rtk_body.c policy/rtk_json.c policy/rtk_route.c \
- *       policy/rtk_common.c -lyajl -lcrypto
+ *       policy/fuzz/fuzz_policy.c policy/rtk_*.c -lyajl -lcrypto
  */
 
 
@@ -62,6 +60,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rtk_fuzz_error(data, size, &err);
         return 0;
     }
+
+    /* raw, these are refused in strings by yajl, elsewhere by the prelude */
+    rtk_fuzz_assert(memchr(data, '\v', size) == NULL);
+    rtk_fuzz_assert(memchr(data, '\f', size) == NULL);
+    rtk_fuzz_assert(memchr(data, '\0', size) == NULL);
 
     hash = rtk_policy_hash(policy);
     rtk_fuzz_assert(strlen(hash) == RTK_POLICY_HASH_LEN);

@@ -33,6 +33,7 @@ static void rtk_bt_test_lookup(void);
 static void rtk_bt_test_valid(void);
 static void rtk_bt_test_canonical(void);
 static void rtk_bt_test_syntax(void);
+static void rtk_bt_test_whitespace(void);
 static void rtk_bt_test_utf8(void);
 static void rtk_bt_test_escapes(void);
 static void rtk_bt_test_numbers(void);
@@ -515,6 +516,63 @@ rtk_bt_test_syntax(void)
     RTK_BT_CODE("{\"enabled\":0x10}", RTK_E_JSON_SYNTAX);
     RTK_BT_CODE("{\"enabled\":-}", RTK_E_JSON_SYNTAX);
     RTK_BT_CODE("{\"enabled\":1e}", RTK_E_JSON_SYNTAX);
+}
+
+
+/* JSON whitespace is SP, HT, LF and CR; yajl also skips VT and FF */
+
+static void
+rtk_bt_test_whitespace(void)
+{
+    RTK_BT_CODE(" \t\r\n{ \t\r\n\"enabled\" \t\r\n: \t\r\ntrue"
+                " \t\r\n} \t\r\n", 0);
+
+    RTK_BT_CODE("{\v\"name\":\"x\"\f}", RTK_E_JSON_SYNTAX);
+    RTK_CHECK(rtk_bt_last.status == 400
+              && strcmp(rtk_bt_last.message, "invalid JSON: vertical tab "
+                        "outside a string at offset 1") == 0,
+              "VT: %d \"%s\"", rtk_bt_last.status, rtk_bt_last.message);
+
+    RTK_BT_CODE("{\"name\":\"x\"\f}", RTK_E_JSON_SYNTAX);
+    RTK_CHECK(rtk_bt_last.status == 400
+              && strcmp(rtk_bt_last.message, "invalid JSON: form feed "
+                        "outside a string at offset 11") == 0,
+              "FF: %d \"%s\"", rtk_bt_last.status, rtk_bt_last.message);
+
+    /* in every place whitespace may be */
+    RTK_BT_CODE("\v{\"enabled\":true}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("\f{\"enabled\":true}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"enabled\"\v:true}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"enabled\":\ftrue}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"events\":[\v\"meeting.started\"]}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"events\":[\"meeting.started\"\f,"
+                "\"meeting.ended\"]}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"enabled\":true}\v", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"enabled\":true}\n\f\n", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("\v", RTK_E_JSON_SYNTAX);
+
+    /* before any schema error */
+    RTK_BT_CODE("{\"foo\":1,\v\"enabled\":true}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("[\f]", RTK_E_JSON_SYNTAX);
+
+    /* raw inside a string they are control characters: yajl's refusal */
+    RTK_BT_CODE("{\"name\":\"a\vb\"}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{\"name\":\"a\fb\"}", RTK_E_JSON_SYNTAX);
+
+    /* escaped they are text, and "\f" a control character in a name */
+    RTK_BT_CODE("{\"name\":\"a\\fb\"}", RTK_E_FIELD_VALUE);
+    RTK_BT_CODE("{\"name\":\"a\\u000bb\"}", RTK_E_FIELD_VALUE);
+
+    /* NUL, byte order mark: the same prelude, the same answer */
+    RTK_BT_CODE("{\"enabled\":true}\0", RTK_E_JSON_SYNTAX);
+    RTK_CHECK(strcmp(rtk_bt_last.message,
+                     "invalid JSON: NUL byte at offset 16") == 0,
+              "NUL: \"%s\"", rtk_bt_last.message);
+
+    RTK_BT_CODE("{\"name\":\"\xc0\xaf\"}", RTK_E_JSON_SYNTAX);
+    RTK_CHECK(strcmp(rtk_bt_last.message,
+                     "invalid JSON: invalid UTF-8 at offset 9") == 0,
+              "UTF-8: \"%s\"", rtk_bt_last.message);
 }
 
 
@@ -1139,6 +1197,7 @@ main(void)
     rtk_bt_test_valid();
     rtk_bt_test_canonical();
     rtk_bt_test_syntax();
+    rtk_bt_test_whitespace();
     rtk_bt_test_utf8();
     rtk_bt_test_escapes();
     rtk_bt_test_numbers();

@@ -5,12 +5,18 @@
  * rtk_json_escape(): exact output for each class of input, and for all
  * short inputs the invariants: the length agrees, no raw control byte,
  * valid UTF-8 out, and valid UTF-8 in comes back unchanged.
+ * rtk_json_prelude(): what it refuses, where, and what it lets pass.
  */
 
 
 #include "rtk_test.h"
 #include "rtk_json.h"
 
+
+/* want NULL: accepted; else the reason, at offset pos */
+#define RTK_JT_PRE(in, want, pos)                                            \
+    RTK_CHECK(rtk_jt_pre(in, sizeof(in) - 1, want, pos) == 0,                \
+              "%s: got \"%s\" at %zu", #in, rtk_jt_what, rtk_jt_pos)
 
 #define RTK_JT_ESC(in, want)                                                 \
     RTK_CHECK(rtk_jt_esc(in, sizeof(in) - 1, want) == 0,                     \
@@ -25,9 +31,14 @@ static size_t rtk_jt_unescape(const unsigned char *s, size_t len,
 static void rtk_jt_test_exact(void);
 static void rtk_jt_test_exhaustive(void);
 static void rtk_jt_test_random(void);
+static int rtk_jt_pre(const char *in, size_t len, const char *want,
+    size_t pos);
+static void rtk_jt_test_prelude(void);
 
 
-static char  rtk_jt_out[1024];
+static char         rtk_jt_out[1024];
+static const char  *rtk_jt_what;
+static size_t       rtk_jt_pos;
 
 
 static int
@@ -404,6 +415,92 @@ rtk_jt_test_random(void)
 }
 
 
+static int
+rtk_jt_pre(const char *in, size_t len, const char *want, size_t pos)
+{
+    int  rc;
+
+    rtk_jt_what = "(accepted)";
+    rtk_jt_pos = 0;
+
+    rc = rtk_json_prelude((const unsigned char *) in, len, &rtk_jt_pos,
+                          &rtk_jt_what);
+
+    if (want == NULL) {
+        return rc == RTK_OK ? 0 : -1;
+    }
+
+    if (rc != RTK_ERROR || strcmp(rtk_jt_what, want) != 0
+        || rtk_jt_pos != pos)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+rtk_jt_test_prelude(void)
+{
+    /* what yajl accepts as well */
+    RTK_JT_PRE("", NULL, 0);
+    RTK_JT_PRE(" \t\r\n{ \"a\" : [ 1 , true ] }\r\n", NULL, 0);
+    RTK_JT_PRE("{\"a\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", NULL, 0);
+    RTK_JT_PRE("{\"a\":\"\\ud83d\\ude00 \\udbff\\udfff\"}", NULL, 0);
+    RTK_JT_PRE("{\"a\":\"\\\\ud800\"}", NULL, 0);
+    RTK_JT_PRE("{\"a\":\"\\\"\\\\\"}", NULL, 0);
+    RTK_JT_PRE("{\"a\":\"\\u000b\\f\"}", NULL, 0);
+    RTK_JT_PRE("{\"a\":\"\xef\xbb\xbf\"}", NULL, 0);
+
+    /* left to yajl, which refuses them: a raw VT or FF in a string */
+    RTK_JT_PRE("{\"a\":\"\v\f\"}", NULL, 0);
+
+    /* VT and FF as whitespace, anywhere outside strings */
+    RTK_JT_PRE("\v{}", "vertical tab outside a string", 0);
+    RTK_JT_PRE("{}\f", "form feed outside a string", 2);
+    RTK_JT_PRE("{\"a\"\v:1}", "vertical tab outside a string", 4);
+    RTK_JT_PRE("{\"a\":[1,\f2]}", "form feed outside a string", 8);
+    RTK_JT_PRE("{\"a\\\"\":1\v}", "vertical tab outside a string", 8);
+    RTK_JT_PRE("{\"a\\\\\"\f:1}", "form feed outside a string", 6);
+
+    /* the byte order mark only where it starts the text */
+    RTK_JT_PRE("\xef\xbb\xbf{}", "byte order mark", 0);
+    RTK_JT_PRE(" \xef\xbb\xbf{}", NULL, 0);
+
+    /* NUL anywhere */
+    RTK_JT_PRE("\0", "NUL byte", 0);
+    RTK_JT_PRE("{\"a\0\":1}", "NUL byte", 3);
+    RTK_JT_PRE("{}\0", "NUL byte", 2);
+    RTK_JT_PRE("{\"a\\\0\":1}", "NUL byte", 4);
+
+    /* UTF-8, strictly, in and outside strings */
+    RTK_JT_PRE("{\"a\xff\":1}", "invalid UTF-8", 3);
+    RTK_JT_PRE("{\"\xc0\xaf\":1}", "invalid UTF-8", 2);
+    RTK_JT_PRE("{\"\xed\xa0\x80\":1}", "invalid UTF-8", 2);
+    RTK_JT_PRE("{\"\xf4\x90\x80\x80\":1}", "invalid UTF-8", 2);
+    RTK_JT_PRE("{\"\xe2\x82\"}", "invalid UTF-8", 2);
+    RTK_JT_PRE("\x80", "invalid UTF-8", 0);
+
+    /* surrogate escapes that do not pair up */
+    RTK_JT_PRE("[\"\\ud800\"]", "unpaired surrogate escape", 2);
+    RTK_JT_PRE("[\"x\\uDC00\"]", "unpaired surrogate escape", 3);
+    RTK_JT_PRE("[\"\\ud800\\u0041\"]", "unpaired surrogate escape", 2);
+    RTK_JT_PRE("[\"\\ude00\\ud83d\"]", "unpaired surrogate escape", 2);
+    RTK_JT_PRE("[\"\\ud83d\\ude00\\ud800\"]",
+               "unpaired surrogate escape", 14);
+
+    /* the first flaw in the text wins */
+    RTK_JT_PRE("{\"\\udc00\"\v}", "unpaired surrogate escape", 2);
+    RTK_JT_PRE("{\v\"\\udc00\"}", "vertical tab outside a string", 1);
+    RTK_JT_PRE("{\"\xff\"\0}", "invalid UTF-8", 2);
+
+    /* malformed escapes are yajl's to refuse; scanning goes on */
+    RTK_JT_PRE("[\"\\u12\"]\f", "form feed outside a string", 8);
+    RTK_JT_PRE("[\"\\x\"]\v", "vertical tab outside a string", 6);
+}
+
+
 int
 main(void)
 {
@@ -412,6 +509,7 @@ main(void)
     rtk_jt_test_exact();
     rtk_jt_test_exhaustive();
     rtk_jt_test_random();
+    rtk_jt_test_prelude();
 
     return rtk_test_report("json");
 }

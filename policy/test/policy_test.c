@@ -816,6 +816,25 @@ test_load_errors(void)
         "[\"\\udc00\"]}}}}}", "p.json:1:44: unpaired surrogate escape");
     ERR("{\"accounts\": {}} \"abc", "p.json:1:18: trailing data after the "
         "policy object");
+
+    /* JSON whitespace is SP, HT, LF and CR; yajl also skips VT and FF */
+    ERR("{\"accounts\":\v{}}",
+        "p.json:1:13: vertical tab outside a string");
+    ERR("{\"accounts\": {}\n\f}",
+        "p.json:2:1: form feed outside a string");
+    ERR("{\"accounts\": {}}\n\v\n",
+        "p.json:2:1: vertical tab outside a string");
+    ERR("\f{\"accounts\": {}}", "p.json:1:1: form feed outside a string");
+    ERR("{\"groups\": {\"g\": [\"a\",\f\"b\"]}, \"accounts\": {}}",
+        "p.json:1:23: form feed outside a string");
+    ERR("{\"groups\": {\"g\": [\"a\\\"\"\v]}, \"accounts\": {}}",
+        "p.json:1:24: vertical tab outside a string");
+    ERR("{\"groups\": {\"g\": [\"a\vb\"]}, \"accounts\": {}}",
+        "p.json:1:21: JSON syntax error: ");
+    ERR("{\"groups\": {\"g\": [\"a\\u000bb\"]}, \"accounts\": {}}",
+        "p.json:1:19: caller name contains a control character");
+    ERR("{\"accounts\": {\"*\": {\"apps\": {\"*\": \v{}}}}}",
+        "p.json:1:35: vertical tab outside a string");
     ERR("{\"accounts\": @}", "p.json:1:14: JSON syntax error: "
         "invalid char in json text");
     ERR("{\"accounts\" \"b\"}", "p.json:1:13: JSON syntax error: "
@@ -836,7 +855,7 @@ test_load_errors(void)
     ERR("{\"accounts\": {}}}", "p.json:1:17: JSON syntax error: trailing");
     ERR("{\"accounts\": {\"a\\u00zz\": {}}}",
         "p.json:1:21: JSON syntax error: ");
-    ERR("\xef\xbb\xbf{\"accounts\": {}}", "p.json:1:1: JSON syntax error: ");
+    ERR("\xef\xbb\xbf{\"accounts\": {}}", "p.json:1:1: byte order mark");
     ERR("{\"accounts\": tru}", "p.json:1:17: JSON syntax error: ");
 
     /* a message quotes at most 64 bytes of a value */

@@ -1,0 +1,106 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * One request's whole decision, the same for the gateway and for
+ * "rtk-policy eval": the checks in the gateway's order, each of which
+ * either lets the request go on or settles its outcome, once.
+ *
+ *   rtk_txn_init()
+ *   rtk_txn_route()          the raw request target
+ *   rtk_txn_method()         PATCH only
+ *   rtk_txn_identity()       the caller, as rtk_identity evaluated it
+ *   rtk_txn_content_type()   exactly one application/json
+ *   rtk_txn_size()           the declared length, later the real one
+ *   rtk_txn_body()           parse, evaluate, serialize canonically
+ *
+ * Each check returns RTK_OK to go on, or RTK_ERROR with txn->outcome
+ * settled; once settled, every check returns RTK_ERROR and changes
+ * nothing.  What the gateway decides in between (no token, the audit
+ * log) settles through rtk_txn_fail().
+ */
+
+
+#ifndef _RTK_TXN_H_INCLUDED_
+#define _RTK_TXN_H_INCLUDED_
+
+
+#include "rtk_common.h"
+#include "rtk_route.h"
+#include "rtk_body.h"
+#include "rtk_policy.h"
+
+
+#define RTK_TXN_IDENTITY_MAX      1024   /* bytes of a caller identity */
+#define RTK_TXN_METHOD_ECHO       16     /* bytes of a method in messages */
+
+
+typedef struct {
+    rtk_route_t              route;
+    rtk_body_t               body;
+    rtk_decision_t           decision;     /* valid once evaluated */
+    rtk_error_t              outcome;      /* valid once settled */
+    const unsigned char     *caller;       /* borrowed, not copied */
+    size_t                   caller_len;
+    unsigned char           *canonical;    /* the body to forward */
+    size_t                   canonical_len;
+    unsigned                 routed:1;
+    unsigned                 identified:1;
+    unsigned                 parsed:1;
+    unsigned                 evaluated:1;
+    unsigned                 allowed:1;    /* allow or would_deny */
+    unsigned                 settled:1;
+} rtk_txn_t;
+
+
+void rtk_txn_init(rtk_txn_t *txn);
+
+int rtk_txn_route(rtk_txn_t *txn, const unsigned char *target, size_t len);
+
+/* 405 RTK_E_METHOD for anything but PATCH */
+int rtk_txn_method(rtk_txn_t *txn, const unsigned char *method, size_t len);
+
+/* 401 RTK_E_IDENTITY_MISSING if empty or too long (caller_len is cut) */
+int rtk_txn_identity(rtk_txn_t *txn, const unsigned char *caller,
+    size_t len);
+
+/*
+ * count is the number of Content-Type header lines, value that of the
+ * one nginx keeps (NULL when there is none), without the OWS nginx
+ * strips around it.  415 RTK_E_CONTENT_TYPE unless it is exactly one
+ * "application/json", optionally with charset=utf-8 (or "utf-8").
+ */
+int rtk_txn_content_type(rtk_txn_t *txn, const unsigned char *value,
+    size_t len, unsigned count);
+
+/* content_length -1: not known yet; 413 RTK_E_BODY_TOO_LARGE above max */
+int rtk_txn_size(rtk_txn_t *txn, long long content_length, size_t max);
+
+/*
+ * Parses the body (a refusal settles with the parser's error), asks the
+ * policy (a deny settles with its reason) and, for allow or would_deny,
+ * writes the canonical body into txn->canonical with memory from alloc
+ * and sets txn->allowed: the outcome is left open for the forwarding.
+ */
+int rtk_txn_body(rtk_txn_t *txn, const rtk_policy_t *policy,
+    const unsigned char *data, size_t len, rtk_alloc_pt alloc, void *pool);
+
+/* settles once; if already settled it changes nothing; RTK_ERROR always */
+int rtk_txn_fail(rtk_txn_t *txn, int status, int code, const char *fmt,
+    ...)
+#if defined(__GNUC__)
+    __attribute__ ((format (printf, 4, 5)))
+#endif
+    ;
+
+/* settles with the stable default for a status nginx raised itself */
+void rtk_txn_fail_status(rtk_txn_t *txn, int status);
+
+/* the same default into any rtk_error_t: the status times 100, plus 1 */
+void rtk_error_for_status(rtk_error_t *err, int status);
+
+/* "allow" or "would_deny" while allowed and not settled, else "deny" */
+const char *rtk_txn_decision(const rtk_txn_t *txn);
+
+
+#endif /* _RTK_TXN_H_INCLUDED_ */

@@ -1,0 +1,829 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * rtk_txn_*: every check in the gateway's order, each refusal with the
+ * gateway's status, code and message, the outcome settled once, the
+ * Content-Type variants, size and identity limits, deny, allow and
+ * would_deny, the canonical body, and the defaults for nginx's own
+ * statuses.
+ */
+
+
+#include "rtk_test.h"
+#include "rtk_txn.h"
+
+
+#define A1    "0123456789abcdef0123456789abcdef"
+#define A2    "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2"
+#define APP   "11111111-2222-4333-8444-555555555555"
+#define APPR  "22222222-3333-4444-8555-666666666666"
+#define APPN  "33333333-4444-4555-8666-777777777777"
+#define HOOK  "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+#define PATH(account, app)                                                   \
+    "/client/v4/accounts/" account "/realtime/kit/" app "/webhooks/" HOOK
+
+#define S(s)  (const unsigned char *) (s), sizeof(s) - 1
+
+#define RTK_TT_OUTCOME(txn, st, cd, msg)                                     \
+    RTK_CHECK(rtk_tt_outcome(txn, st, cd, msg) == 0,                         \
+              "want %d %d \"%s\", got %d %d \"%s\" (settled %d)", st, cd,    \
+              msg, (txn)->outcome.status, (txn)->outcome.code,               \
+              (txn)->outcome.message, (int) (txn)->settled)
+
+#define RTK_TT_CT(value, count, want)                                        \
+    RTK_CHECK(rtk_tt_ct(value, value == NULL ? 0 : sizeof(value) - 1,       \
+                        count) == (want),                                    \
+              "Content-Type \"%s\" x%u: want %s", value ? value : "(none)",  \
+              count, (want) == RTK_OK ? "accepted" : "refused")
+
+
+static void *rtk_tt_alloc(void *data, size_t size);
+static int rtk_tt_outcome(const rtk_txn_t *txn, int status, int code,
+    const char *message);
+static int rtk_tt_run(rtk_txn_t *txn, const char *target,
+    const char *caller, const char *body);
+static int rtk_tt_ct(const char *value, size_t len, unsigned count);
+static void rtk_tt_test_init(void);
+static void rtk_tt_test_allow(void);
+static void rtk_tt_test_would_deny(void);
+static void rtk_tt_test_deny(void);
+static void rtk_tt_test_route(void);
+static void rtk_tt_test_method(void);
+static void rtk_tt_test_identity(void);
+static void rtk_tt_test_content_type(void);
+static void rtk_tt_test_size(void);
+static void rtk_tt_test_body(void);
+static void rtk_tt_test_order(void);
+static void rtk_tt_test_settle_once(void);
+static void rtk_tt_test_fail(void);
+static void rtk_tt_test_status(void);
+
+
+static const char  rtk_tt_policy_json[] =
+    "{\"accounts\": {\"*\": {\"apps\": {\n"
+    "  \"" APP "\": {\"editors\": [\"alice\", \"bob\"],\n"
+    "     \"enablers\": [\"alice\"],\n"
+    "     \"urls\": [\"https://hooks.example.com/rtk/\"],\n"
+    "     \"events\": [\"meeting.started\", \"meeting.ended\"]},\n"
+    "  \"" APPR "\": {\"mode\": \"report-only\", \"editors\": [\"alice\"]}\n"
+    "}}}}\n";
+
+
+static rtk_policy_t  *rtk_tt_policy;
+static long           rtk_tt_allocs_left = -1;    /* -1: never fail */
+
+
+static void *
+rtk_tt_alloc(void *data, size_t size)
+{
+    if (rtk_tt_allocs_left == 0) {
+        return NULL;
+    }
+
+    if (rtk_tt_allocs_left > 0) {
+        rtk_tt_allocs_left--;
+    }
+
+    return rtk_test_alloc(data, size);
+}
+
+
+static int
+rtk_tt_outcome(const rtk_txn_t *txn, int status, int code,
+    const char *message)
+{
+    if (!txn->settled || txn->outcome.status != status
+        || txn->outcome.code != code
+        || strcmp(txn->outcome.message, message) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the whole sequence as the gateway runs it, with a good request head */
+
+static int
+rtk_tt_run(rtk_txn_t *txn, const char *target, const char *caller,
+    const char *body)
+{
+    rtk_txn_init(txn);
+
+    if (rtk_txn_route(txn, (const unsigned char *) target, strlen(target))
+        != RTK_OK
+        || rtk_txn_method(txn, S("PATCH")) != RTK_OK
+        || rtk_txn_identity(txn, (const unsigned char *) caller,
+                            strlen(caller))
+           != RTK_OK
+        || rtk_txn_content_type(txn, S("application/json"), 1) != RTK_OK
+        || rtk_txn_size(txn, (long long) strlen(body), 65536) != RTK_OK)
+    {
+        return RTK_ERROR;
+    }
+
+    return rtk_txn_body(txn, rtk_tt_policy, (const unsigned char *) body,
+                        strlen(body), rtk_tt_alloc, NULL);
+}
+
+
+static int
+rtk_tt_ct(const char *value, size_t len, unsigned count)
+{
+    int        rc;
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+
+    rc = rtk_txn_content_type(&txn, (const unsigned char *) value, len,
+                              count);
+
+    if (rc == RTK_OK) {
+        return txn.settled ? -1 : RTK_OK;
+    }
+
+    if (rtk_tt_outcome(&txn, 415, RTK_E_CONTENT_TYPE,
+                       "Content-Type must be application/json")
+        != 0)
+    {
+        return -1;
+    }
+
+    return RTK_ERROR;
+}
+
+
+static void
+rtk_tt_test_init(void)
+{
+    rtk_txn_t  txn;
+
+    memset(&txn, 0x5a, sizeof(rtk_txn_t));
+    rtk_txn_init(&txn);
+
+    RTK_CHECK(!txn.routed && !txn.identified && !txn.parsed
+              && !txn.evaluated && !txn.allowed && !txn.settled,
+              "flags after init");
+    RTK_CHECK(txn.caller == NULL && txn.caller_len == 0
+              && txn.canonical == NULL && txn.canonical_len == 0
+              && txn.outcome.code == 0, "fields after init");
+    RTK_CHECK(strcmp(rtk_txn_decision(&txn), "deny") == 0,
+              "an undecided request is no allow: %s",
+              rtk_txn_decision(&txn));
+}
+
+
+static void
+rtk_tt_test_allow(void)
+{
+    int           rc;
+    rtk_txn_t     txn;
+    const char   *caller = "alice";
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), caller,
+                    " {\"url\":\"https://hooks.example.com/rtk/x\","
+                    "\"events\":[\"meeting.ended\",\"meeting.started\"],"
+                    "\"name\":\"n\",\"enabled\":true}\r\n");
+
+    RTK_CHECK(rc == RTK_OK, "allow: rc %d (%s)", rc, txn.outcome.message);
+    RTK_CHECK(txn.routed && txn.identified && txn.parsed && txn.evaluated
+              && txn.allowed && !txn.settled, "allow: flags %d%d%d%d%d%d",
+              txn.routed, txn.identified, txn.parsed, txn.evaluated,
+              txn.allowed, txn.settled);
+    RTK_CHECK(strcmp(rtk_txn_decision(&txn), "allow") == 0,
+              "allow: decision %s", rtk_txn_decision(&txn));
+    RTK_CHECK(txn.decision.decision == RTK_DECISION_ALLOW
+              && txn.decision.reason.code == 0
+              && strcmp(txn.decision.rule, "accounts.*.apps." APP) == 0,
+              "allow: %d %d %s", txn.decision.decision,
+              txn.decision.reason.code, txn.decision.rule);
+
+    /* the canonical form: fixed key order, events in documented order */
+    RTK_CHECK(txn.canonical != NULL
+              && txn.canonical_len == strlen((char *) txn.canonical)
+              && strcmp((char *) txn.canonical,
+                        "{\"enabled\":true,\"events\":[\"meeting.started\","
+                        "\"meeting.ended\"],\"name\":\"n\",\"url\":"
+                        "\"https://hooks.example.com/rtk/x\"}") == 0,
+              "canonical: %s", txn.canonical);
+
+    /* the caller is borrowed, the route parsed */
+    RTK_CHECK(txn.caller == (const unsigned char *) caller
+              && txn.caller_len == 5, "caller");
+    RTK_CHECK(strcmp(txn.route.account, A1) == 0
+              && strcmp(txn.route.app, APP) == 0
+              && strcmp(txn.route.webhook, HOOK) == 0, "route");
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "bob", "{\"name\":\"x\\u00e9\"}");
+    RTK_CHECK(rc == RTK_OK && strcmp((char *) txn.canonical,
+                                     "{\"name\":\"x\xc3\xa9\"}") == 0,
+              "canonical escapes decoded: %s", txn.canonical);
+
+    /* a settled request is no longer allowed, whatever came before */
+    (void) rtk_txn_fail(&txn, 503, RTK_E_AUDIT_UNAVAILABLE,
+                        "the audit log cannot be written");
+    RTK_CHECK(txn.allowed && txn.settled
+              && strcmp(rtk_txn_decision(&txn), "deny") == 0,
+              "allowed then failed: %s", rtk_txn_decision(&txn));
+    RTK_TT_OUTCOME(&txn, 503, RTK_E_AUDIT_UNAVAILABLE,
+                   "the audit log cannot be written");
+}
+
+
+static void
+rtk_tt_test_would_deny(void)
+{
+    int        rc;
+    rtk_txn_t  txn;
+
+    rc = rtk_tt_run(&txn, PATH(A1, APPR), "mallory",
+                    "{\"events\":[\"meeting.summary\"]}");
+
+    RTK_CHECK(rc == RTK_OK && txn.allowed && !txn.settled,
+              "would_deny: rc %d", rc);
+    RTK_CHECK(strcmp(rtk_txn_decision(&txn), "would_deny") == 0,
+              "would_deny: decision %s", rtk_txn_decision(&txn));
+    RTK_CHECK(txn.decision.decision == RTK_DECISION_WOULD_DENY
+              && txn.decision.reason.code == RTK_E_DENY_EDITOR
+              && strcmp(txn.decision.reason.message,
+                        "caller \"mallory\" is not an editor of app "
+                        APPR) == 0,
+              "would_deny reason: %d %s", txn.decision.reason.code,
+              txn.decision.reason.message);
+    RTK_CHECK(txn.canonical != NULL
+              && strcmp((char *) txn.canonical,
+                        "{\"events\":[\"meeting.summary\"]}") == 0,
+              "would_deny is forwarded: %s", txn.canonical);
+}
+
+
+static void
+rtk_tt_test_deny(void)
+{
+    int        rc;
+    rtk_txn_t  txn;
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "mallory", "{\"enabled\":true}");
+    RTK_CHECK(rc == RTK_ERROR && !txn.allowed && txn.evaluated
+              && txn.canonical == NULL, "deny editor: rc %d", rc);
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_EDITOR,
+                   "caller \"mallory\" is not an editor of app " APP);
+    RTK_CHECK(strcmp(rtk_txn_decision(&txn), "deny") == 0, "deny");
+    RTK_CHECK(txn.decision.decision == RTK_DECISION_DENY
+              && strcmp(txn.decision.rule, "accounts.*.apps." APP) == 0,
+              "deny: rule %s", txn.decision.rule);
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "bob", "{\"enabled\":true}");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_ENABLE,
+                   "caller \"bob\" may not enable webhooks of app " APP);
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "alice",
+                    "{\"url\":\"https://evil.example.org/\"}");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_URL,
+                   "url host evil.example.org not in allowlist of app "
+                   APP);
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "alice",
+                    "{\"events\":[\"meeting.summary\"]}");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_EVENT,
+                   "event \"meeting.summary\" not allowed for app " APP);
+
+    rc = rtk_tt_run(&txn, PATH(A2, APPN), "alice", "{\"enabled\":true}");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_NO_RULE,
+                   "no policy rule for app " APPN " in account " A2);
+    RTK_CHECK(rc == RTK_ERROR
+              && strcmp(txn.decision.rule, "accounts.*") == 0,
+              "no rule: %s", txn.decision.rule);
+}
+
+
+static void
+rtk_tt_test_route(void)
+{
+    rtk_txn_t    txn;
+    rtk_route_t  route;
+    rtk_error_t  err;
+
+    static const char  *targets[] = {
+        PATH(A1, APP) "?x=1",
+        PATH(A1, APP) "/",
+        "/client/v4/zones",
+        "/client/v4/accounts/ABC/realtime/kit/" APP "/webhooks/" HOOK,
+        "/client/v4/accounts/" A1 "/realtime/kit//webhooks/" HOOK,
+        "/client/v4/accounts/" A1 "/realtime/%6bit/" APP "/webhooks/" HOOK,
+        "*",
+        ""
+    };
+
+    size_t  i;
+
+    /* each refusal is the route parser's, unchanged */
+
+    for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        memset(&err, 0, sizeof(rtk_error_t));
+
+        RTK_CHECK(rtk_route_parse(&route, (const unsigned char *) targets[i],
+                                  strlen(targets[i]), &err)
+                  == RTK_ERROR, "%s: parsed", targets[i]);
+
+        rtk_txn_init(&txn);
+
+        RTK_CHECK(rtk_txn_route(&txn, (const unsigned char *) targets[i],
+                                strlen(targets[i]))
+                  == RTK_ERROR && !txn.routed, "%s: routed", targets[i]);
+        RTK_TT_OUTCOME(&txn, err.status, err.code, err.message);
+        RTK_CHECK(err.status == 400 || err.status == 404, "%s: %d",
+                  targets[i], err.status);
+    }
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_route(&txn, S(PATH(A1, APP) "?x=1")) == RTK_ERROR,
+              "query");
+    RTK_CHECK(txn.outcome.code == RTK_E_PATH_QUERY, "query: %d",
+              txn.outcome.code);
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_route(&txn, S("/accounts/" A1 "/realtime/kit/" APP
+                                    "/webhooks/" HOOK))
+              == RTK_OK && txn.routed && !txn.settled, "bare form");
+}
+
+
+static void
+rtk_tt_test_method(void)
+{
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_method(&txn, S("PATCH")) == RTK_OK && !txn.settled,
+              "PATCH");
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_method(&txn, S("GET")) == RTK_ERROR, "GET");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method GET is not allowed, use PATCH");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_method(&txn, S("patch"));
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method patch is not allowed, use PATCH");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_method(&txn, S("PATCHX"));
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method PATCHX is not allowed, use PATCH");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_method(&txn, S("PATC"));
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method PATC is not allowed, use PATCH");
+
+    /* at most 16 bytes of the method are echoed */
+    rtk_txn_init(&txn);
+    (void) rtk_txn_method(&txn, S("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method ABCDEFGHIJKLMNOP is not allowed, use PATCH");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_method(&txn, S("0123456789ABCDEF"));
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method 0123456789ABCDEF is not allowed, use PATCH");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_method(&txn, NULL, 0);
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method  is not allowed, use PATCH");
+}
+
+
+static void
+rtk_tt_test_identity(void)
+{
+    rtk_txn_t       txn;
+    unsigned char   big[RTK_TXN_IDENTITY_MAX + 2];
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_identity(&txn, S("alice")) == RTK_OK
+              && txn.identified && !txn.settled && txn.caller_len == 5,
+              "alice");
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_identity(&txn, S("")) == RTK_ERROR
+              && !txn.identified, "empty");
+    RTK_TT_OUTCOME(&txn, 401, RTK_E_IDENTITY_MISSING,
+                   "caller identity is missing");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_identity(&txn, NULL, 0);
+    RTK_TT_OUTCOME(&txn, 401, RTK_E_IDENTITY_MISSING,
+                   "caller identity is missing");
+
+    memset(big, 'x', sizeof(big));
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_identity(&txn, big, RTK_TXN_IDENTITY_MAX) == RTK_OK
+              && txn.caller_len == RTK_TXN_IDENTITY_MAX,
+              "1024 bytes are fine");
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_identity(&txn, big, RTK_TXN_IDENTITY_MAX + 1)
+              == RTK_ERROR && !txn.identified, "1025 bytes");
+    RTK_TT_OUTCOME(&txn, 401, RTK_E_IDENTITY_MISSING,
+                   "caller identity is too long");
+    RTK_CHECK(txn.caller == big
+              && txn.caller_len == RTK_TXN_IDENTITY_MAX,
+              "too long: kept %zu bytes", txn.caller_len);
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_identity(&txn, big, sizeof(big));
+    RTK_CHECK(txn.caller_len == RTK_TXN_IDENTITY_MAX, "cut: %zu",
+              txn.caller_len);
+}
+
+
+static void
+rtk_tt_test_content_type(void)
+{
+    /* accepted */
+    RTK_TT_CT("application/json", 1, RTK_OK);
+    RTK_TT_CT("APPLICATION/JSON", 1, RTK_OK);
+    RTK_TT_CT("Application/Json", 1, RTK_OK);
+    RTK_TT_CT("application/json ", 1, RTK_OK);
+    RTK_TT_CT("application/json\t \t", 1, RTK_OK);
+    RTK_TT_CT("application/json;charset=utf-8", 1, RTK_OK);
+    RTK_TT_CT("application/json; charset=utf-8", 1, RTK_OK);
+    RTK_TT_CT("application/json ; charset=utf-8", 1, RTK_OK);
+    RTK_TT_CT("application/json;\tcharset=utf-8\t ", 1, RTK_OK);
+    RTK_TT_CT("APPLICATION/JSON; CHARSET=UTF-8", 1, RTK_OK);
+    RTK_TT_CT("application/json; charset=\"utf-8\"", 1, RTK_OK);
+    RTK_TT_CT("application/json;charset=\"UTF-8\" ", 1, RTK_OK);
+
+    /* refused: not exactly one header */
+    RTK_TT_CT(NULL, 0, RTK_ERROR);
+    RTK_TT_CT(NULL, 1, RTK_ERROR);
+    RTK_TT_CT("application/json", 0, RTK_ERROR);
+    RTK_TT_CT("application/json", 2, RTK_ERROR);
+    RTK_TT_CT("text/plain", 2, RTK_ERROR);
+
+    /* refused: other types and parameters */
+    RTK_TT_CT("", 1, RTK_ERROR);
+    RTK_TT_CT("text/plain", 1, RTK_ERROR);
+    RTK_TT_CT("application/jso", 1, RTK_ERROR);
+    RTK_TT_CT("application/jsonp", 1, RTK_ERROR);
+    RTK_TT_CT("application/json x", 1, RTK_ERROR);
+    RTK_TT_CT("application/merge-patch+json", 1, RTK_ERROR);
+    RTK_TT_CT("application/x-www-form-urlencoded", 1, RTK_ERROR);
+    RTK_TT_CT("application/json;", 1, RTK_ERROR);
+    RTK_TT_CT("application/json ; ", 1, RTK_ERROR);
+    RTK_TT_CT("application/json;;charset=utf-8", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset=utf8", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset = utf-8", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset=utf-16", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset=iso-8859-1", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset=utf-8; boundary=x", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset='utf-8'", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset=\"utf-8", 1, RTK_ERROR);
+    RTK_TT_CT("application/json,text/plain", 1, RTK_ERROR);
+    RTK_TT_CT("application/json\0", 1, RTK_ERROR);
+    RTK_TT_CT("application/json; charset=utf-8\0", 1, RTK_ERROR);
+
+    /* nginx strips the value's spaces: what is left is not skipped */
+    RTK_TT_CT(" application/json", 1, RTK_ERROR);
+    RTK_TT_CT("\tapplication/json", 1, RTK_ERROR);
+}
+
+
+static void
+rtk_tt_test_size(void)
+{
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_size(&txn, -1, 65536) == RTK_OK && !txn.settled,
+              "unknown length");
+    RTK_CHECK(rtk_txn_size(&txn, 0, 65536) == RTK_OK, "empty");
+    RTK_CHECK(rtk_txn_size(&txn, 65536, 65536) == RTK_OK, "at the limit");
+    RTK_CHECK(rtk_txn_size(&txn, 0, 0) == RTK_OK, "nothing allowed");
+
+    RTK_CHECK(rtk_txn_size(&txn, 65537, 65536) == RTK_ERROR, "over");
+    RTK_TT_OUTCOME(&txn, 413, RTK_E_BODY_TOO_LARGE,
+                   "body is larger than 65536 bytes");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_size(&txn, 1LL << 40, 1024);
+    RTK_TT_OUTCOME(&txn, 413, RTK_E_BODY_TOO_LARGE,
+                   "body is larger than 1024 bytes");
+}
+
+
+static void
+rtk_tt_test_body(void)
+{
+    int          rc;
+    rtk_txn_t    txn;
+    rtk_body_t   body;
+    rtk_error_t  err;
+
+    static const char  *bodies[] = {
+        "",
+        "{",
+        "{}",
+        "{\"enabled\":1}",
+        "{\"secret\":1}",
+        "{\"enabled\":true,\"enabled\":false}",
+        "{\v\"name\":\"x\"\f}",
+        "\xef\xbb\xbf{\"enabled\":true}",
+        "{\"url\":\"ftp://x.example/\"}",
+        "{\"events\":[]}"
+    };
+
+    size_t  i;
+
+    /* each refusal is the parser's, unchanged, before the policy */
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        memset(&err, 0, sizeof(rtk_error_t));
+
+        RTK_CHECK(rtk_body_parse(&body, (const unsigned char *) bodies[i],
+                                 strlen(bodies[i]), rtk_tt_alloc, NULL, &err)
+                  == RTK_ERROR, "%s: parsed", bodies[i]);
+
+        rc = rtk_tt_run(&txn, PATH(A1, APP), "mallory", bodies[i]);
+
+        RTK_CHECK(rc == RTK_ERROR && !txn.parsed && !txn.evaluated
+                  && !txn.allowed, "%s: rc %d", bodies[i], rc);
+        RTK_TT_OUTCOME(&txn, err.status, err.code, err.message);
+        RTK_CHECK(err.status == 400, "%s: %d", bodies[i], err.status);
+    }
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "alice", "{\v\"name\":\"x\"\f}");
+    RTK_TT_OUTCOME(&txn, 400, RTK_E_JSON_SYNTAX, "invalid JSON: vertical "
+                   "tab outside a string at offset 1");
+
+    /* out of memory while parsing: the parser's answer */
+    rtk_tt_allocs_left = 0;
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "alice", "{\"name\":\"x\"}");
+    rtk_tt_allocs_left = -1;
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "out of memory");
+
+    /* out of memory while serializing: evaluated, but not allowed */
+    rtk_tt_allocs_left = 0;
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "alice", "{\"enabled\":true}");
+    rtk_tt_allocs_left = -1;
+    RTK_CHECK(rc == RTK_ERROR && txn.evaluated && !txn.allowed
+              && txn.canonical == NULL
+              && strcmp(rtk_txn_decision(&txn), "deny") == 0,
+              "serialize nomem: rc %d", rc);
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
+}
+
+
+/* the body needs a route and a caller: out of order is an internal error */
+
+static void
+rtk_tt_test_order(void)
+{
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_body(&txn, rtk_tt_policy, S("{\"enabled\":true}"),
+                           rtk_tt_alloc, NULL)
+              == RTK_ERROR && !txn.parsed, "body first");
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    RTK_CHECK(rtk_txn_body(&txn, rtk_tt_policy, S("{\"enabled\":true}"),
+                           rtk_tt_alloc, NULL)
+              == RTK_ERROR, "body without a caller");
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_identity(&txn, S("alice"));
+    RTK_CHECK(rtk_txn_body(&txn, NULL, S("{\"enabled\":true}"),
+                           rtk_tt_alloc, NULL)
+              == RTK_ERROR, "body without a policy");
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
+
+    /* the first refusal in the gateway's order is the answer */
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S("/client/v4/zones"));
+    (void) rtk_txn_method(&txn, S("GET"));
+    (void) rtk_txn_identity(&txn, S(""));
+    (void) rtk_txn_content_type(&txn, S("text/plain"), 1);
+    (void) rtk_txn_size(&txn, 1 << 20, 1024);
+    (void) rtk_txn_body(&txn, rtk_tt_policy, S("{"), rtk_tt_alloc, NULL);
+    RTK_CHECK(txn.outcome.code == RTK_E_ROUTE_NOT_FOUND, "route first: %d",
+              txn.outcome.code);
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("GET"));
+    (void) rtk_txn_identity(&txn, S(""));
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method GET is not allowed, use PATCH");
+    RTK_CHECK(!txn.identified && txn.caller == NULL,
+              "no identity looked at after the method");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PATCH"));
+    (void) rtk_txn_identity(&txn, S(""));
+    (void) rtk_txn_content_type(&txn, S("text/plain"), 1);
+    RTK_TT_OUTCOME(&txn, 401, RTK_E_IDENTITY_MISSING,
+                   "caller identity is missing");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PATCH"));
+    (void) rtk_txn_identity(&txn, S("alice"));
+    (void) rtk_txn_content_type(&txn, NULL, 0, 0);
+    (void) rtk_txn_size(&txn, 1 << 20, 1024);
+    RTK_TT_OUTCOME(&txn, 415, RTK_E_CONTENT_TYPE,
+                   "Content-Type must be application/json");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PATCH"));
+    (void) rtk_txn_identity(&txn, S("alice"));
+    (void) rtk_txn_content_type(&txn, S("application/json"), 1);
+    (void) rtk_txn_size(&txn, 1 << 20, 1024);
+    (void) rtk_txn_body(&txn, rtk_tt_policy, S("{"), rtk_tt_alloc, NULL);
+    RTK_TT_OUTCOME(&txn, 413, RTK_E_BODY_TOO_LARGE,
+                   "body is larger than 1024 bytes");
+    RTK_CHECK(!txn.parsed, "no body parsed after a refusal");
+}
+
+
+static void
+rtk_tt_test_settle_once(void)
+{
+    int        rc;
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_fail(&txn, 403, RTK_E_DENY_NO_TOKEN,
+                        "no token is configured for account %s", A1);
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_NO_TOKEN,
+                   "no token is configured for account " A1);
+
+    /* nothing that follows changes it */
+    rc = rtk_txn_fail(&txn, 500, RTK_E_INTERNAL, "other");
+    RTK_CHECK(rc == RTK_ERROR, "fail again: %d", rc);
+    rtk_txn_fail_status(&txn, 502);
+
+    RTK_CHECK(rtk_txn_route(&txn, S(PATH(A1, APP))) == RTK_ERROR
+              && !txn.routed, "route after settled");
+    RTK_CHECK(rtk_txn_method(&txn, S("PATCH")) == RTK_ERROR,
+              "method after settled");
+    RTK_CHECK(rtk_txn_identity(&txn, S("alice")) == RTK_ERROR
+              && txn.caller == NULL && !txn.identified,
+              "identity after settled");
+    RTK_CHECK(rtk_txn_content_type(&txn, S("application/json"), 1)
+              == RTK_ERROR, "content type after settled");
+    RTK_CHECK(rtk_txn_size(&txn, 1, 10) == RTK_ERROR, "size after settled");
+    RTK_CHECK(rtk_txn_body(&txn, rtk_tt_policy, S("{\"enabled\":true}"),
+                           rtk_tt_alloc, NULL)
+              == RTK_ERROR && !txn.parsed && !txn.allowed,
+              "body after settled");
+
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_NO_TOKEN,
+                   "no token is configured for account " A1);
+
+    /* a deny stays the answer */
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "mallory", "{\"enabled\":true}");
+    rtk_txn_fail_status(&txn, 500);
+    (void) rtk_txn_fail(&txn, 503, RTK_E_AUDIT_UNAVAILABLE, "x");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_EDITOR,
+                   "caller \"mallory\" is not an editor of app " APP);
+}
+
+
+static void
+rtk_tt_test_fail(void)
+{
+    int        rc;
+    char       want[RTK_ERROR_MESSAGE_MAX];
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+    rc = rtk_txn_fail(&txn, 500, RTK_E_REDIRECT_REFUSED,
+                      "the upstream redirected to %s", "elsewhere");
+    RTK_CHECK(rc == RTK_ERROR, "rc %d", rc);
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_REDIRECT_REFUSED,
+                   "the upstream redirected to elsewhere");
+
+    /* the status is the caller's, not derived from the code */
+    rtk_txn_init(&txn);
+    (void) rtk_txn_fail(&txn, 502, RTK_E_UPSTREAM_HEADER, "%d", 7);
+    RTK_TT_OUTCOME(&txn, 502, RTK_E_UPSTREAM_HEADER, "7");
+
+    /* long messages are cut, still terminated */
+    memset(want, 'm', sizeof(want) - 1);
+    want[sizeof(want) - 1] = '\0';
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_fail(&txn, 400, RTK_E_BAD_REQUEST, "%s%s", want, "tail");
+    RTK_TT_OUTCOME(&txn, 400, RTK_E_BAD_REQUEST, want);
+
+    RTK_CHECK(RTK_E_REDIRECT_REFUSED == 50002
+              && RTK_E_UPSTREAM_HEADER == 50003, "stable codes");
+}
+
+
+static void
+rtk_tt_test_status(void)
+{
+    size_t       i;
+    rtk_txn_t    txn;
+    rtk_error_t  err;
+
+    static const struct {
+        int          status;
+        int          answer;
+        int          code;
+        const char  *message;
+    } want[] = {
+        { 400, 400, RTK_E_BAD_REQUEST, "bad request" },
+        { 401, 401, 40101, "authentication required" },
+        { 403, 403, 40301, "forbidden" },
+        { 404, 404, 40401, "no such route" },
+        { 405, 405, 40501, "method not allowed" },
+        { 408, 408, 40801, "request timed out" },
+        { 413, 413, 41301, "body is too large" },
+        { 414, 414, 41401, "request target is too long" },
+        { 415, 415, 41501, "Content-Type must be application/json" },
+        { 429, 429, 42901, "too many requests" },
+        { 494, 400, RTK_E_BAD_REQUEST, "request header is too large" },
+        { 500, 500, RTK_E_INTERNAL, "internal error" },
+        { 502, 502, RTK_E_UPSTREAM,
+          "the Cloudflare API could not be reached" },
+        { 503, 503, 50301, "service unavailable" },
+        { 504, 504, RTK_E_UPSTREAM_TIMEOUT,
+          "the Cloudflare API did not answer in time" },
+        { 411, 411, 41101, "request error" },
+        { 416, 416, 41601, "request error" },
+        { 499, 499, 49901, "request error" },
+        { 501, 501, 50101, "server error" },
+        { 505, 505, 50501, "server error" },
+        { 507, 507, 50701, "server error" }
+    };
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        memset(&err, 0x5a, sizeof(rtk_error_t));
+        rtk_error_for_status(&err, want[i].status);
+
+        RTK_CHECK(err.status == want[i].answer && err.code == want[i].code
+                  && strcmp(err.message, want[i].message) == 0,
+                  "%d: %d %d \"%s\"", want[i].status, err.status, err.code,
+                  err.message);
+
+        rtk_txn_init(&txn);
+        rtk_txn_fail_status(&txn, want[i].status);
+        RTK_TT_OUTCOME(&txn, want[i].answer, want[i].code, want[i].message);
+    }
+
+    /* the codes nginx's statuses share with the gateway's own */
+    RTK_CHECK(41301 == RTK_E_BODY_TOO_LARGE && 41501 == RTK_E_CONTENT_TYPE
+              && 40501 == RTK_E_METHOD && 40101 == RTK_E_IDENTITY_MISSING
+              && 50301 == RTK_E_AUDIT_UNAVAILABLE, "shared codes");
+}
+
+
+int
+main(void)
+{
+    rtk_error_t  err;
+
+    rtk_tt_policy = rtk_policy_parse((const unsigned char *)
+                                     rtk_tt_policy_json,
+                                     sizeof(rtk_tt_policy_json) - 1,
+                                     "txn.json", &err);
+    if (rtk_tt_policy == NULL) {
+        fprintf(stderr, "policy: %s\n", err.message);
+        return 1;
+    }
+
+    rtk_tt_test_init();
+    rtk_tt_test_allow();
+    rtk_tt_test_would_deny();
+    rtk_tt_test_deny();
+    rtk_tt_test_route();
+    rtk_tt_test_method();
+    rtk_tt_test_identity();
+    rtk_tt_test_content_type();
+    rtk_tt_test_size();
+    rtk_tt_test_body();
+    rtk_tt_test_order();
+    rtk_tt_test_settle_once();
+    rtk_tt_test_fail();
+    rtk_tt_test_status();
+
+    rtk_policy_free(rtk_tt_policy);
+
+    return rtk_test_report("txn");
+}
