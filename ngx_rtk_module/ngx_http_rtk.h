@@ -19,6 +19,7 @@
 #include "rtk_route.h"
 #include "rtk_body.h"
 #include "rtk_policy.h"
+#include "rtk_txn.h"
 
 
 #define NGX_HTTP_RTK_FINGERPRINT_LEN  16
@@ -115,12 +116,8 @@ typedef struct {
     ngx_int_t                  phase_status;
     ngx_uint_t                 uri_changes;  /* when it was created */
 
-    rtk_route_t                route;
-    rtk_body_t                 body;
-    rtk_decision_t             decision;
-    rtk_error_t                error;        /* code 0: none */
+    rtk_txn_t                  txn;          /* the decision */
 
-    ngx_str_t                  caller;
     ngx_http_rtk_token_t      *token;
 
     ngx_chain_t               *envelope;     /* error body to send */
@@ -133,9 +130,6 @@ typedef struct {
     ngx_http_rtk_finalize_pt   finalize_request;
 
     unsigned                   started:1;
-    unsigned                   routed:1;
-    unsigned                   parsed:1;
-    unsigned                   decided:1;
     unsigned                   forward:1;
     unsigned                   forwarded:1;
     unsigned                   attached:1;
@@ -185,8 +179,6 @@ ngx_int_t ngx_http_rtk_attach(ngx_conf_t *cf);
 void ngx_http_rtk_conf_error(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf,
     ngx_uint_t level, const char *fmt, ...);
 ngx_int_t ngx_http_rtk_error_init(ngx_conf_t *cf);
-void ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
-    ngx_uint_t status, rtk_error_t *err);
 
 
 #endif /* _NGX_HTTP_RTK_H_INCLUDED_ */

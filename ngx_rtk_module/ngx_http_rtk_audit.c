@@ -323,8 +323,10 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     u_char                     *line;
     size_t                      size;
     ngx_tm_t                    tm;
-    ngx_uint_t                  status, decision;
+    rtk_txn_t                  *txn;
+    ngx_uint_t                  status;
     ngx_time_t                 *tp;
+    const char                 *decision;
     rtk_error_t                 err;
     ngx_http_rtk_line_t         l;
     ngx_http_rtk_loc_conf_t    *rlcf;
@@ -335,6 +337,8 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     if (rlcf == NULL || rlcf->audit == NULL) {
         return NGX_OK;
     }
+
+    txn = &ctx->txn;
 
     size = ngx_http_rtk_audit_size(r, ctx);
 
@@ -371,7 +375,8 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_safe(&l, "request_id", vv->data, vv->len);
     }
 
-    ngx_http_rtk_line_str(&l, "caller", ctx->caller.data, ctx->caller.len);
+    ngx_http_rtk_line_str(&l, "caller", (u_char *) txn->caller,
+                          txn->caller_len);
     ngx_http_rtk_line_str(&l, "client", r->connection->addr_text.data,
                           r->connection->addr_text.len);
     ngx_http_rtk_line_str(&l, "method", r->method_name.data,
@@ -379,12 +384,12 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     /* validated lowercase hex ids: nothing to escape */
 
-    if (ctx->routed) {
-        ngx_http_rtk_line_safe(&l, "account", (u_char *) ctx->route.account,
+    if (txn->routed) {
+        ngx_http_rtk_line_safe(&l, "account", (u_char *) txn->route.account,
                                RTK_ACCOUNT_ID_LEN);
-        ngx_http_rtk_line_safe(&l, "app", (u_char *) ctx->route.app,
-                               ctx->route.app_len);
-        ngx_http_rtk_line_safe(&l, "webhook", (u_char *) ctx->route.webhook,
+        ngx_http_rtk_line_safe(&l, "app", (u_char *) txn->route.app,
+                               txn->route.app_len);
+        ngx_http_rtk_line_safe(&l, "webhook", (u_char *) txn->route.webhook,
                                RTK_UUID_LEN);
 
     } else {
@@ -394,8 +399,8 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     ngx_http_rtk_line_raw(&l, ",\"changes\":");
 
-    if (ctx->parsed) {
-        ngx_http_rtk_line_changes(&l, &ctx->body);
+    if (txn->parsed) {
+        ngx_http_rtk_line_changes(&l, &txn->body);
 
     } else {
         ngx_http_rtk_line_raw(&l, "null");
@@ -413,33 +418,37 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         }
     }
 
-    if (ctx->forward && (outcome || !ctx->redirected)) {
-        decision = ctx->decision.decision;
-        err = ctx->decision.reason;
+    /*
+     * An outcome record tells what became of a forwarded request, under
+     * the decision that forwarded it; a decision record tells the
+     * engine's settled outcome, settling it with an error nginx raised.
+     */
 
-        if (outcome && status >= NGX_HTTP_BAD_REQUEST && r->err_status) {
-            ngx_http_rtk_error_code(r, ctx, status, &err);
+    if (outcome) {
+        decision = ngx_http_rtk_decisions[txn->decision.decision];
+        err = txn->decision.reason;
+
+        if (status >= NGX_HTTP_BAD_REQUEST && r->err_status) {
+            rtk_txn_answer(txn, (int) status, &err);
         }
 
     } else {
-        decision = RTK_DECISION_DENY;
-
-        if (ctx->error.code == 0 && status >= NGX_HTTP_BAD_REQUEST) {
-            ngx_http_rtk_error_code(r, ctx, status, &ctx->error);
+        if (!ctx->forward && status >= NGX_HTTP_BAD_REQUEST) {
+            rtk_txn_fail_status(txn, (int) status);
         }
 
-        err = ctx->error;
+        decision = rtk_txn_decision(txn);
+        err = txn->settled ? txn->outcome : txn->decision.reason;
     }
 
-    ngx_http_rtk_line_safe(&l, "decision",
-                           (u_char *) ngx_http_rtk_decisions[decision],
-                           ngx_strlen(ngx_http_rtk_decisions[decision]));
+    ngx_http_rtk_line_safe(&l, "decision", (u_char *) decision,
+                           ngx_strlen(decision));
 
     l.pos = ngx_sprintf(l.pos, ",\"code\":%d", err.code);
 
     ngx_http_rtk_line_cstr(&l, "reason", err.message);
     ngx_http_rtk_line_cstr(&l, "rule",
-                           ctx->decided ? ctx->decision.rule : NULL);
+                           txn->evaluated ? txn->decision.rule : NULL);
 
     if (status) {
         l.pos = ngx_sprintf(l.pos, ",\"status\":%ui", status);
@@ -481,13 +490,13 @@ ngx_http_rtk_audit_size(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     size_t  size;
 
     size = NGX_HTTP_RTK_AUDIT_FIXED + NGX_HTTP_RTK_AUDIT_TAIL
-           + 6 * (ctx->caller.len + r->connection->addr_text.len
-                  + ngx_strlen(ctx->error.message)
-                  + ngx_strlen(ctx->decision.reason.message)
-                  + ngx_strlen(ctx->decision.rule));
+           + 6 * (ctx->txn.caller_len + r->connection->addr_text.len
+                  + RTK_ERROR_MESSAGE_MAX
+                  + ngx_strlen(ctx->txn.decision.reason.message)
+                  + ngx_strlen(ctx->txn.decision.rule));
 
-    if (ctx->parsed) {
-        size += 6 * (ctx->body.name_len + ctx->body.url_len);
+    if (ctx->txn.parsed) {
+        size += 6 * (ctx->txn.body.name_len + ctx->txn.body.url_len);
     }
 
     return size;

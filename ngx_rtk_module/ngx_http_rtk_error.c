@@ -16,7 +16,7 @@ static ngx_int_t ngx_http_rtk_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtk_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_rtk_envelope(ngx_http_request_t *r,
-    ngx_http_rtk_ctx_t *ctx);
+    ngx_http_rtk_ctx_t *ctx, rtk_error_t *err);
 static ngx_int_t ngx_http_rtk_response_id(ngx_http_request_t *r);
 
 
@@ -37,100 +37,11 @@ ngx_http_rtk_error_init(ngx_conf_t *cf)
 }
 
 
-/* the reason for a status: ours if we decided it, else a stable default */
-
-void
-ngx_http_rtk_error_code(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
-    ngx_uint_t status, rtk_error_t *err)
-{
-    const char  *msg;
-
-    if (ctx != NULL && ctx->error.code != 0
-        && (ngx_uint_t) ctx->error.status == status)
-    {
-        *err = ctx->error;
-        return;
-    }
-
-    switch (status) {
-
-    case NGX_HTTP_BAD_REQUEST:
-        (void) rtk_error_set(err, RTK_E_BAD_REQUEST, "bad request");
-        return;
-
-    case NGX_HTTP_UNAUTHORIZED:
-        msg = "authentication required";
-        break;
-
-    case NGX_HTTP_FORBIDDEN:
-        msg = "forbidden";
-        break;
-
-    case NGX_HTTP_NOT_FOUND:
-        msg = "no such route";
-        break;
-
-    case NGX_HTTP_NOT_ALLOWED:
-        msg = "method not allowed";
-        break;
-
-    case NGX_HTTP_REQUEST_TIME_OUT:
-        msg = "request timed out";
-        break;
-
-    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
-        msg = "body is too large";
-        break;
-
-    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
-        msg = "request target is too long";
-        break;
-
-    case NGX_HTTP_UNSUPPORTED_MEDIA_TYPE:
-        msg = "Content-Type must be application/json";
-        break;
-
-    case NGX_HTTP_TOO_MANY_REQUESTS:
-        msg = "too many requests";
-        break;
-
-    case NGX_HTTP_REQUEST_HEADER_TOO_LARGE:
-        (void) rtk_error_set(err, RTK_E_BAD_REQUEST,
-                             "request header is too large");
-        return;
-
-    case NGX_HTTP_INTERNAL_SERVER_ERROR:
-        (void) rtk_error_set(err, RTK_E_INTERNAL, "internal error");
-        return;
-
-    case NGX_HTTP_BAD_GATEWAY:
-        (void) rtk_error_set(err, RTK_E_UPSTREAM,
-                             "the Cloudflare API could not be reached");
-        return;
-
-    case NGX_HTTP_SERVICE_UNAVAILABLE:
-        msg = "service unavailable";
-        break;
-
-    case NGX_HTTP_GATEWAY_TIME_OUT:
-        (void) rtk_error_set(err, RTK_E_UPSTREAM_TIMEOUT,
-                             "the Cloudflare API did not answer in time");
-        return;
-
-    default:
-        msg = status >= 500 ? "server error" : "request error";
-        break;
-    }
-
-    /* the stable default: the status followed by 01 */
-    (void) rtk_error_set(err, (int) status * 100 + 1, "%s", msg);
-}
-
-
 static ngx_int_t
 ngx_http_rtk_header_filter(ngx_http_request_t *r)
 {
     ngx_uint_t                status;
+    rtk_error_t               err;
     ngx_http_rtk_ctx_t       *ctx;
     ngx_http_rtk_loc_conf_t  *rlcf;
 
@@ -164,8 +75,8 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
         r->keepalive = 0;
         ctx->upstream_invalid = 1;
 
-        (void) rtk_error_set(&ctx->error, RTK_E_UPSTREAM,
-                             "the Cloudflare API sent an invalid response");
+        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_BAD_GATEWAY, RTK_E_UPSTREAM,
+                            "the Cloudflare API sent an invalid response");
     }
 
     /*
@@ -183,15 +94,24 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    ngx_http_rtk_error_code(r, ctx, status, &ctx->error);
+    /*
+     * An error nginx raised before the gateway decided settles the
+     * request; after forwarding, the outcome stays the upstream's.
+     */
 
-    if (ngx_http_rtk_envelope(r, ctx) != NGX_OK) {
+    if (!ctx->forward) {
+        rtk_txn_fail_status(&ctx->txn, status);
+    }
+
+    rtk_txn_answer(&ctx->txn, status, &err);
+
+    if (ngx_http_rtk_envelope(r, ctx, &err) != NGX_OK) {
         return NGX_ERROR;
     }
 
     /* nginx refuses TRACE itself, before the gateway can say what fits */
 
-    if (status == NGX_HTTP_NOT_ALLOWED && !ctx->routed
+    if (status == NGX_HTTP_NOT_ALLOWED && !ctx->txn.routed
         && ngx_http_rtk_allow(r) != NGX_OK)
     {
         return NGX_ERROR;
@@ -247,19 +167,20 @@ ngx_http_rtk_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 
 static ngx_int_t
-ngx_http_rtk_envelope(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
+ngx_http_rtk_envelope(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    rtk_error_t *err)
 {
     size_t        len, mlen;
     u_char       *p;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    mlen = ngx_strlen(ctx->error.message);
+    mlen = ngx_strlen(err->message);
 
     len = sizeof("{\"success\":false,\"errors\":[{\"code\":,\"message\":\"\"}],"
                  "\"messages\":[],\"result\":null}") - 1
           + NGX_INT_T_LEN
-          + rtk_json_escape_len((u_char *) ctx->error.message, mlen);
+          + rtk_json_escape_len((u_char *) err->message, mlen);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -267,8 +188,8 @@ ngx_http_rtk_envelope(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     }
 
     p = ngx_sprintf(b->last, "{\"success\":false,\"errors\":[{\"code\":%d,"
-                    "\"message\":\"", ctx->error.code);
-    p = rtk_json_escape(p, (u_char *) ctx->error.message, mlen);
+                    "\"message\":\"", err->code);
+    p = rtk_json_escape(p, (u_char *) err->message, mlen);
     p = ngx_cpymem(p, "\"}],\"messages\":[],\"result\":null}",
                    sizeof("\"}],\"messages\":[],\"result\":null}") - 1);
 

@@ -81,8 +81,8 @@ ngx_http_rtk_forward(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
                       "rtk: the gateway location's content handler "
                       "is not proxy_pass");
 
-        (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
-                             "the gateway is misconfigured");
+        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                            RTK_E_INTERNAL, "the gateway is misconfigured");
 
         r->upstream = NULL;
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -237,8 +237,9 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
                           "remove it from proxy_set_header in the gateway "
                           "location", p - name, name);
 
-            (void) rtk_error_set(&ctx->error, RTK_E_UPSTREAM_HEADER,
-                                 "the gateway is misconfigured");
+            (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                RTK_E_UPSTREAM_HEADER,
+                                "the gateway is misconfigured");
             return NGX_ERROR;
         }
     }
@@ -265,8 +266,8 @@ invalid:
 
 refuse:
 
-    (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
-                         "the gateway is misconfigured");
+    (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        RTK_E_INTERNAL, "the gateway is misconfigured");
 
     return NGX_ERROR;
 }

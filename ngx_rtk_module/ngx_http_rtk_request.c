@@ -12,17 +12,13 @@
 #include "ngx_http_rtk.h"
 
 
-#define NGX_HTTP_RTK_IDENTITY_MAX  1024
-
-
 static ngx_int_t ngx_http_rtk_preread(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf, ngx_http_rtk_ctx_t *ctx);
-static ngx_int_t ngx_http_rtk_check_content_type(ngx_http_request_t *r);
 static void ngx_http_rtk_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtk_decide(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 static ngx_int_t ngx_http_rtk_body_collect(ngx_http_request_t *r,
-    size_t max, u_char **data, size_t *len);
+    rtk_txn_t *txn, size_t max, u_char **data, size_t *len);
 static ngx_int_t ngx_http_rtk_rewrite(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r);
@@ -129,6 +125,7 @@ ngx_http_rtk_get_ctx(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf)
 
     ctx = cln->data;
     ngx_memzero(ctx, sizeof(ngx_http_rtk_ctx_t));
+    rtk_txn_init(&ctx->txn);
 
     ctx->uri_changes = r->uri_changes;
 
@@ -176,87 +173,48 @@ ngx_http_rtk_rewrite_handler(ngx_http_request_t *r)
 }
 
 
-/* every check that needs no body, so that bad requests cost nothing */
+/*
+ * Every check that needs no body, so that bad requests cost nothing: the
+ * engine's, in its order, with what nginx knows of the request.
+ */
 
 static ngx_int_t
 ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
     ngx_http_rtk_ctx_t *ctx)
 {
-    if (rtk_route_parse(&ctx->route, r->unparsed_uri.data,
-                        r->unparsed_uri.len, &ctx->error)
+    ngx_str_t         caller;
+    rtk_txn_t        *txn;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *ct;
+
+    txn = &ctx->txn;
+
+    if (rtk_txn_route(txn, r->unparsed_uri.data, r->unparsed_uri.len)
         != RTK_OK)
     {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "rtk: %s", ctx->error.message);
-        return ctx->error.status;
+        goto refused;
     }
 
-    ctx->routed = 1;
-
-    if (r->method != NGX_HTTP_PATCH) {
+    if (rtk_txn_method(txn, r->method_name.data, r->method_name.len)
+        != RTK_OK)
+    {
         if (ngx_http_rtk_allow(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) rtk_error_set(&ctx->error, RTK_E_METHOD,
-                             "method %.*s is not allowed, use PATCH",
-                             (int) ngx_min(r->method_name.len, 16),
-                             r->method_name.data);
-        return NGX_HTTP_NOT_ALLOWED;
+        goto refused;
     }
 
-    if (ngx_http_complex_value(r, rlcf->identity, &ctx->caller) != NGX_OK) {
+    if (ngx_http_complex_value(r, rlcf->identity, &caller) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->caller.len == 0) {
-        (void) rtk_error_set(&ctx->error, RTK_E_IDENTITY_MISSING,
-                             "caller identity is missing");
-        return NGX_HTTP_UNAUTHORIZED;
+    if (rtk_txn_identity(txn, caller.data, caller.len) != RTK_OK) {
+        goto refused;
     }
 
-    if (ctx->caller.len > NGX_HTTP_RTK_IDENTITY_MAX) {
-        ctx->caller.len = NGX_HTTP_RTK_IDENTITY_MAX;
-        (void) rtk_error_set(&ctx->error, RTK_E_IDENTITY_MISSING,
-                             "caller identity is too long");
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    if (ngx_http_rtk_check_content_type(r) != NGX_OK) {
-        (void) rtk_error_set(&ctx->error, RTK_E_CONTENT_TYPE,
-                             "Content-Type must be application/json");
-        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
-    }
-
-    if (r->headers_in.content_length_n > (off_t) rlcf->body_max_size) {
-        (void) rtk_error_set(&ctx->error, RTK_E_BODY_TOO_LARGE,
-                             "body is larger than %zu bytes",
-                             rlcf->body_max_size);
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-
-    ctx->token = ngx_http_rtk_token_find(rlcf, &ctx->route);
-
-    if (ctx->token == NULL) {
-        (void) rtk_error_set(&ctx->error, RTK_E_DENY_NO_TOKEN,
-                             "no token is configured for account %s",
-                             ctx->route.account);
-        return NGX_HTTP_FORBIDDEN;
-    }
-
-    return NGX_OK;
-}
-
-
-/* "application/json", optionally with "charset=utf-8", and only once */
-
-static ngx_int_t
-ngx_http_rtk_check_content_type(ngx_http_request_t *r)
-{
-    u_char           *p, *last;
-    ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    /* nginx keeps one Content-Type; the engine must know of the others */
 
     n = 0;
     part = &r->headers_in.headers.part;
@@ -281,59 +239,35 @@ ngx_http_rtk_check_content_type(ngx_http_request_t *r)
         }
     }
 
-    if (n != 1 || r->headers_in.content_type == NULL) {
-        return NGX_DECLINED;
-    }
+    ct = r->headers_in.content_type;
 
-    p = r->headers_in.content_type->value.data;
-    last = p + r->headers_in.content_type->value.len;
-
-    if (last - p < (ssize_t) ngx_http_rtk_json.len
-        || ngx_strncasecmp(p, ngx_http_rtk_json.data, ngx_http_rtk_json.len)
-           != 0)
+    if (rtk_txn_content_type(txn, ct ? ct->value.data : NULL,
+                             ct ? ct->value.len : 0, n)
+        != RTK_OK
+        || rtk_txn_size(txn, r->headers_in.content_length_n,
+                        rlcf->body_max_size)
+           != RTK_OK)
     {
-        return NGX_DECLINED;
+        goto refused;
     }
 
-    p += ngx_http_rtk_json.len;
+    ctx->token = ngx_http_rtk_token_find(rlcf, &txn->route);
 
-    while (p < last && (*p == ' ' || *p == '\t')) {
-        p++;
+    if (ctx->token == NULL) {
+        (void) rtk_txn_fail(txn, NGX_HTTP_FORBIDDEN, RTK_E_DENY_NO_TOKEN,
+                            "no token is configured for account %s",
+                            txn->route.account);
+        goto refused;
     }
 
-    if (p == last) {
-        return NGX_OK;
-    }
+    return NGX_OK;
 
-    if (*p++ != ';') {
-        return NGX_DECLINED;
-    }
+refused:
 
-    while (p < last && (*p == ' ' || *p == '\t')) {
-        p++;
-    }
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "rtk: refused: %s", txn->outcome.message);
 
-    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
-        last--;
-    }
-
-    if (last - p == sizeof("charset=utf-8") - 1
-        && ngx_strncasecmp(p, (u_char *) "charset=utf-8",
-                           sizeof("charset=utf-8") - 1)
-           == 0)
-    {
-        return NGX_OK;
-    }
-
-    if (last - p == sizeof("charset=\"utf-8\"") - 1
-        && ngx_strncasecmp(p, (u_char *) "charset=\"utf-8\"",
-                           sizeof("charset=\"utf-8\"") - 1)
-           == 0)
-    {
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
+    return txn->outcome.status;
 }
 
 
@@ -357,50 +291,33 @@ ngx_http_rtk_decide(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     u_char                   *data;
     size_t                    len;
     ngx_int_t                 rc;
+    rtk_txn_t                *txn;
     ngx_http_rtk_loc_conf_t  *rlcf;
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
+    txn = &ctx->txn;
 
-    rc = ngx_http_rtk_body_collect(r, rlcf->body_max_size, &data, &len);
+    rc = ngx_http_rtk_body_collect(r, txn, rlcf->body_max_size, &data,
+                                   &len);
 
     if (rc != NGX_OK) {
-        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            (void) rtk_error_set(&ctx->error, RTK_E_BODY_TOO_LARGE,
-                                 "body is larger than %zu bytes",
-                                 rlcf->body_max_size);
-        }
-
         return rc;
     }
 
-    if (rtk_body_parse(&ctx->body, data, len, ngx_http_rtk_alloc, r->pool,
-                       &ctx->error)
+    if (rtk_txn_body(txn, rlcf->policy, data, len, ngx_http_rtk_alloc,
+                     r->pool)
         != RTK_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "rtk: rejected body: %s", ctx->error.message);
-        return ctx->error.status;
+                      "rtk: refused%s%s: %s",
+                      txn->evaluated ? " by " : "",
+                      txn->evaluated ? txn->decision.rule : "",
+                      txn->outcome.message);
+
+        return txn->outcome.status;
     }
 
-    ctx->parsed = 1;
-
-    rtk_policy_eval(rlcf->policy, ctx->caller.data, ctx->caller.len,
-                    &ctx->route, &ctx->body, &ctx->decision);
-
-    ctx->decided = 1;
-
-    if (ctx->decision.decision == RTK_DECISION_DENY) {
-        ctx->error = ctx->decision.reason;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "rtk: denied by %s: %s", ctx->decision.rule,
-                      ctx->error.message);
-        return ctx->error.status;
-    }
-
-    rc = ngx_http_rtk_rewrite(r, ctx);
-
-    if (rc != NGX_OK) {
+    if (ngx_http_rtk_rewrite(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -410,8 +327,11 @@ ngx_http_rtk_decide(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
     if (ngx_http_rtk_audit_decision(r, ctx) != NGX_OK) {
         ctx->forward = 0;
-        (void) rtk_error_set(&ctx->error, RTK_E_AUDIT_UNAVAILABLE,
-                             "the audit log cannot be written");
+
+        (void) rtk_txn_fail(txn, NGX_HTTP_SERVICE_UNAVAILABLE,
+                            RTK_E_AUDIT_UNAVAILABLE,
+                            "the audit log cannot be written");
+
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -422,8 +342,8 @@ ngx_http_rtk_decide(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 /* the body in one piece, wherever nginx kept it */
 
 static ngx_int_t
-ngx_http_rtk_body_collect(ngx_http_request_t *r, size_t max, u_char **data,
-    size_t *len)
+ngx_http_rtk_body_collect(ngx_http_request_t *r, rtk_txn_t *txn, size_t max,
+    u_char **data, size_t *len)
 {
     off_t         size, total;
     u_char       *p;
@@ -444,8 +364,8 @@ ngx_http_rtk_body_collect(ngx_http_request_t *r, size_t max, u_char **data,
         total += ngx_buf_size(cl->buf);
     }
 
-    if (total > (off_t) max) {
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    if (rtk_txn_size(txn, (long long) total, max) != RTK_OK) {
+        return txn->outcome.status;
     }
 
     cl = r->request_body->bufs;
@@ -506,12 +426,8 @@ ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    if (rtk_body_serialize(&ctx->body, ngx_http_rtk_alloc, r->pool, &out,
-                           &len)
-        != RTK_OK)
-    {
-        return NGX_ERROR;
-    }
+    out = ctx->txn.canonical;
+    len = ctx->txn.canonical_len;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -543,7 +459,7 @@ ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     }
 
     r->uri.data = path;
-    r->uri.len = rtk_route_path(&ctx->route, path);
+    r->uri.len = rtk_route_path(&ctx->txn.route, path);
     ngx_str_null(&r->args);
 
     /*
@@ -722,8 +638,8 @@ ngx_http_rtk_content_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "rtk: content phase reached without a decision");
 
-        (void) rtk_error_set(&ctx->error, RTK_E_INTERNAL,
-                             "the request was not decided");
+        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                            RTK_E_INTERNAL, "the request was not decided");
 
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -741,9 +657,9 @@ ngx_http_rtk_refuse_pass(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
     ctx->redirected = 1;
 
-    (void) rtk_error_set(&ctx->error, RTK_E_REDIRECT_REFUSED,
-                         "an internal redirect may not pass the gateway "
-                         "again");
+    (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                        RTK_E_REDIRECT_REFUSED, "an internal redirect may "
+                        "not pass the gateway again");
 
     if (ctx->conf && ctx->conf->audit) {
         (void) ngx_http_rtk_audit_decision(r, ctx);
@@ -776,12 +692,12 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
 
     /* refused before the gateway ran, e.g. by auth_basic: name the ids */
 
-    if (!ctx->routed
-        && rtk_route_parse(&ctx->route, r->unparsed_uri.data,
+    if (!ctx->txn.routed
+        && rtk_route_parse(&ctx->txn.route, r->unparsed_uri.data,
                            r->unparsed_uri.len, &err)
            == RTK_OK)
     {
-        ctx->routed = 1;
+        ctx->txn.routed = 1;
     }
 
     if (!ctx->decision_logged) {

@@ -76,8 +76,6 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     u_char              *p;
     ngx_http_rtk_ctx_t  *ctx;
 
-    static const char  *decisions[] = { "allow", "deny", "would_deny" };
-
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
     if (ctx == NULL) {
@@ -92,37 +90,32 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     switch (data) {
 
     case NGX_HTTP_RTK_VAR_CALLER:
-        v->data = ctx->caller.data;
-        v->len = ctx->caller.len;
+        v->data = (u_char *) ctx->txn.caller;
+        v->len = ctx->txn.caller_len;
         break;
 
     case NGX_HTTP_RTK_VAR_ACCOUNT:
     case NGX_HTTP_RTK_VAR_APP:
     case NGX_HTTP_RTK_VAR_WEBHOOK:
 
-        if (!ctx->routed) {
+        if (!ctx->txn.routed) {
             v->not_found = 1;
             return NGX_OK;
         }
 
-        p = (u_char *) (data == NGX_HTTP_RTK_VAR_ACCOUNT ? ctx->route.account
-                        : data == NGX_HTTP_RTK_VAR_APP ? ctx->route.app
-                        : ctx->route.webhook);
+        p = (u_char *) (data == NGX_HTTP_RTK_VAR_ACCOUNT
+                        ? ctx->txn.route.account
+                        : data == NGX_HTTP_RTK_VAR_APP ? ctx->txn.route.app
+                        : ctx->txn.route.webhook);
         v->data = p;
         v->len = ngx_strlen(p);
         break;
 
     case NGX_HTTP_RTK_VAR_DECISION:
 
-        if (ctx->error.code != 0 || !ctx->decided) {
-            ngx_str_set(v, "deny");
-
-        } else {
-            p = (u_char *) decisions[ctx->decision.decision];
-            v->data = p;
-            v->len = ngx_strlen(p);
-        }
-
+        p = (u_char *) rtk_txn_decision(&ctx->txn);
+        v->data = p;
+        v->len = ngx_strlen(p);
         break;
 
     case NGX_HTTP_RTK_VAR_CODE:
@@ -132,7 +125,9 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         }
 
         v->data = p;
-        v->len = ngx_sprintf(p, "%d", ctx->error.code) - p;
+        v->len = ngx_sprintf(p, "%d", ctx->txn.settled
+                                       ? ctx->txn.outcome.code : 0)
+                 - p;
         break;
 
     default: /* NGX_HTTP_RTK_VAR_FINGERPRINT */

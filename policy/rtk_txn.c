@@ -271,6 +271,18 @@ rtk_txn_fail_status(rtk_txn_t *txn, int status)
 }
 
 
+void
+rtk_txn_answer(const rtk_txn_t *txn, int status, rtk_error_t *err)
+{
+    if (txn->settled && txn->outcome.status == status) {
+        *err = txn->outcome;
+        return;
+    }
+
+    rtk_error_for_status(err, status);
+}
+
+
 /* the reason for a status the gateway did not decide: a stable default */
 
 void

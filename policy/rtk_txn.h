@@ -99,6 +99,12 @@ void rtk_txn_fail_status(rtk_txn_t *txn, int status);
 /* the same default into any rtk_error_t: the status times 100, plus 1 */
 void rtk_error_for_status(rtk_error_t *err, int status);
 
+/*
+ * The error that describes an answer of this status: the settled outcome
+ * when it has that status, else the stable default.  Settles nothing.
+ */
+void rtk_txn_answer(const rtk_txn_t *txn, int status, rtk_error_t *err);
+
 /* "allow" or "would_deny" while allowed and not settled, else "deny" */
 const char *rtk_txn_decision(const rtk_txn_t *txn);
 
