@@ -84,7 +84,7 @@ fi
 
 sum=$(sha256sum "$example" | cut -d' ' -f1)
 
-t "check example" 0 "^ok: 5 apps, sha256 $sum\$" "" -- \
+t "check example" 0 "^ok: 3 apps, sha256 $sum\$" "" -- \
     "$cli" check "$example"
 
 printf '{\n  "accounts": {},\n  "acounts": {}\n}\n' > "$tmp/bad.json"
@@ -175,15 +175,47 @@ t "eval would_deny (app report-only)" 3 \
     "" -- "$cli" eval "$example" --caller alice --body "$evil" \
     --path "/accounts/$acct/realtime/kit/$stagingapp/webhooks/$hook"
 
+# the example names its accounts: any other is denied, not reported
+
+t "eval unnamed account denied by the example" 2 \
+    '"decision":"deny","status":403,"code":40301,.*"rule":"default"' \
+    "" -- "$cli" eval "$example" --caller alice --body "$evil" \
+    --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
+
+cat > "$tmp/rollout.json" <<EOF
+{
+  "groups": {"platform": ["alice", "bob"]},
+  "accounts": {
+    "*": {
+      "mode": "report-only",
+      "apps": {
+        "$enforced": {
+          "mode": "enforce",
+          "editors": ["@platform"],
+          "disablers": [],
+          "urls": ["https://hooks.example.com/"],
+          "events": ["meeting.started", "meeting.ended"]
+        },
+        "*": {
+          "editors": ["@platform"],
+          "urls": ["https://hooks.example.com/"],
+          "events": ["meeting.started", "meeting.ended"]
+        }
+      }
+    }
+  }
+}
+EOF
+
 t "eval would_deny (account report-only)" 3 \
     '"decision":"would_deny","status":403,"code":40302,'\
 '.*"rule":"accounts\.\*\.apps\.\*"' \
-    "" -- "$cli" eval "$example" --caller ci-bot --body "$demo" \
+    "" -- "$cli" eval "$tmp/rollout.json" --caller ci-bot --body "$demo" \
     --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
 
 t "eval app enforce over account report-only" 2 \
     '"decision":"deny",.*"code":40304' "" -- \
-    "$cli" eval "$example" --caller alice --body "$disable" \
+    "$cli" eval "$tmp/rollout.json" --caller alice --body "$disable" \
     --path "/accounts/$other/realtime/kit/$enforced/webhooks/$hook"
 
 STDIN=$demo t "eval body from stdin" 0 '"decision":"allow"' "" -- \
