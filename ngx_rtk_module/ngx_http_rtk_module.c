@@ -23,6 +23,7 @@ static char *ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtk_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtk_policy_cleanup(void *data);
+static void ngx_http_rtk_ctx_cleanup(void *data);
 
 
 static ngx_command_t  ngx_http_rtk_commands[] = {
@@ -121,6 +122,89 @@ ngx_module_t  ngx_http_rtk_module = {
 static ngx_str_t  ngx_http_rtk_request_id_var = ngx_string("request_id");
 
 ngx_int_t  ngx_http_rtk_request_id_index;
+
+
+/*
+ * The context outlives internal redirects (error_page, post_action),
+ * which clear module contexts: a pool cleanup keeps it findable, so the
+ * audit record is written with the gateway's configuration wherever the
+ * request ends.  With rlcf NULL an existing context is only looked up.
+ */
+
+ngx_http_rtk_ctx_t *
+ngx_http_rtk_get_ctx(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_rtk_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (ctx != NULL) {
+        goto found;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_rtk_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+            goto found;
+        }
+    }
+
+    /* the log phase asks for every request nginx serves: only look */
+
+    if (rlcf == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_rtk_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_rtk_ctx_t));
+    rtk_txn_init(&ctx->txn);
+
+    ctx->uri_changes = r->uri_changes;
+
+    cln->handler = ngx_http_rtk_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
+
+found:
+
+    if (ctx->conf == NULL && rlcf != NULL && rlcf->gateway) {
+        ctx->conf = rlcf;
+    }
+
+    return ctx;
+}
+
+
+static void
+ngx_http_rtk_ctx_cleanup(void *data)
+{
+    /* only marks the context, see ngx_http_rtk_get_ctx() */
+}
+
+
+ngx_int_t
+ngx_http_rtk_allow(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    ngx_str_set(&h->value, "PATCH");
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t

@@ -25,7 +25,6 @@ static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r);
 static ngx_table_elt_t *ngx_http_rtk_push_header(ngx_list_t *headers,
     ngx_str_t *key, ngx_str_t *lowcase, ngx_str_t *value);
 static ngx_uint_t ngx_http_rtk_stripped_header(ngx_table_elt_t *h);
-static void ngx_http_rtk_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_rtk_refuse_pass(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 static void *ngx_http_rtk_alloc(void *pool, size_t size);
@@ -82,71 +81,6 @@ ngx_http_rtk_precontent_handler(ngx_http_request_t *r)
 
     ngx_http_finalize_request(r, NGX_DONE);
     return NGX_DONE;
-}
-
-
-/*
- * The context outlives internal redirects (error_page, post_action),
- * which clear module contexts: a pool cleanup keeps it findable, so the
- * audit record is written with the gateway's configuration wherever the
- * request ends.  With rlcf NULL an existing context is only looked up.
- */
-
-ngx_http_rtk_ctx_t *
-ngx_http_rtk_get_ctx(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_rtk_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
-
-    if (ctx != NULL) {
-        goto found;
-    }
-
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_rtk_ctx_cleanup) {
-            ctx = cln->data;
-            ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
-            goto found;
-        }
-    }
-
-    /* the log phase asks for every request nginx serves: only look */
-
-    if (rlcf == NULL) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_rtk_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_rtk_ctx_t));
-    rtk_txn_init(&ctx->txn);
-
-    ctx->uri_changes = r->uri_changes;
-
-    cln->handler = ngx_http_rtk_ctx_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_rtk_module);
-
-found:
-
-    if (ctx->conf == NULL && rlcf != NULL && rlcf->gateway) {
-        ctx->conf = rlcf;
-    }
-
-    return ctx;
-}
-
-
-static void
-ngx_http_rtk_ctx_cleanup(void *data)
-{
-    /* only marks the context, see ngx_http_rtk_get_ctx() */
 }
 
 
@@ -707,24 +641,6 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
     if (ctx->forwarded) {
         (void) ngx_http_rtk_audit_outcome(r, ctx);
     }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_rtk_allow(ngx_http_request_t *r)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    ngx_str_set(&h->value, "PATCH");
 
     return NGX_OK;
 }
