@@ -77,21 +77,21 @@ fuzz-deps:
 FUZZ_SECONDS  ?= 60
 
 fuzz: deps fuzz-deps
-	@bash tools/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
+	@bash dev/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 # Every suite prints "name: N passed, N failed"; the last line sums them.
 test: deps fuzz-deps module unit
-	@bash tools/run-tests.sh $(BUILD)
+	@bash dev/run-tests.sh $(BUILD)
 
 test-asan: deps
-	@bash tools/asan-test.sh $(BUILD)
+	@bash dev/asan-test.sh $(BUILD)
 
 test-valgrind: deps module
 	$(call apt_install,valgrind)
-	@bash tools/valgrind-test.sh $(BUILD)
+	@bash dev/valgrind-test.sh $(BUILD)
 
 run: deps module
-	@bash tools/run-gateway.sh $(BUILD)
+	@bash dev/run-gateway.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

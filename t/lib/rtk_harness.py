@@ -34,7 +34,7 @@ NGINX = os.environ.get('RTK_NGINX', '/usr/sbin/nginx')
 # RTK_VALGRIND=1: nginx (master and forked workers) and nginx -t run under
 # valgrind, which logs to DIR/valgrind-PID.log; RTK_VALGRIND=single also
 # sets daemon off and master_process off (no reload then).  See
-# tools/valgrind-test.sh; more valgrind options via $VALGRIND_OPTS.
+# dev/valgrind-test.sh; more valgrind options via $VALGRIND_OPTS.
 VALGRIND = os.environ.get('RTK_VALGRIND', '0') not in ('', '0')
 SINGLE = os.environ.get('RTK_VALGRIND') == 'single'
 

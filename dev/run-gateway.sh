@@ -52,7 +52,7 @@ else
     sslname=localhost
     trusted=$run/ca.crt
     mode="a local Cloudflare stand-in at https://127.0.0.1:8443 (demo token)"
-    python3 "$top/tools/cf-standin.py" --port 8443 --cert standin.crt \
+    python3 "$top/dev/cf-standin.py" --port 8443 --cert standin.crt \
         --key standin.key --token-file "$token" &
     standin=$!
 fi

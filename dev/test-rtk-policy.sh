@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests of the rtk-policy CLI against examples/policy.json and a few
-# broken policies.  Usage: tools/test-rtk-policy.sh [BUILD]
+# broken policies.  Usage: dev/test-rtk-policy.sh [BUILD]
 # Prints "rtk-policy: N passed, N failed"; exits 1 on any failure.
 
 set -u

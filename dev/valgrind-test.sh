@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory safety, part 2: the integration suite under valgrind (memcheck).
 #
-#   tools/valgrind-test.sh [BUILD] [t/run.py arguments, e.g. 03_body.py]
+#   dev/valgrind-test.sh [BUILD] [t/run.py arguments, e.g. 03_body.py]
 #
 # Uses the normal module build (BUILD/nginx/ngx_http_rtk_module.so, from
 # "make module").  With RTK_VALGRIND=1 the harness starts every nginx,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory safety, part 1: AddressSanitizer + UndefinedBehaviorSanitizer.
 #
-#   tools/asan-test.sh [BUILD] [t/run.py arguments, e.g. -j 2 03_body.py]
+#   dev/asan-test.sh [BUILD] [t/run.py arguments, e.g. -j 2 03_body.py]
 #
 # 1. Builds the policy engine and its unit tests with gcc
 #    -fsanitize=address,undefined into BUILD/asan/policy and runs them

@@ -18,14 +18,14 @@ for t in "$build"/policy/*_test; do
     [ -x "$t" ] && run "$t"
 done
 
-for t in tools/test-*.sh; do
+for t in dev/test-*.sh; do
     [ -f "$t" ] && run bash "$t" "$build"
 done
 
 run python3 t/run.py -j 2
 
 # a short fuzzing stage; "make fuzz" runs longer
-run bash tools/fuzz.sh "$build" "${RTK_FUZZ_SECONDS:-15}"
+run bash dev/fuzz.sh "$build" "${RTK_FUZZ_SECONDS:-15}"
 
 # only the suites' own closing lines count
 grep -E '^[A-Za-z0-9_-]+: [0-9]+ passed, [0-9]+ failed$' "$log" \
