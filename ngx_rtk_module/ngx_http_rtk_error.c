@@ -3,8 +3,10 @@
  * Copyright (C) ngx_rtk_module authors
  *
  * Every error answered in a gateway location, whether the gateway or
- * nginx itself raised it, leaves in Cloudflare's v4 envelope instead of
- * an HTML page, and every answer carries the request id.
+ * nginx itself raised it, leaves in Cloudflare's v4 envelope, which the
+ * SDKs turn into typed errors, with RealtimeKit's own "error" object for
+ * clients written against that shape, instead of an HTML page; every
+ * answer carries the request id.
  */
 
 
@@ -170,28 +172,34 @@ static ngx_int_t
 ngx_http_rtk_envelope(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     rtk_error_t *err)
 {
-    size_t        len, mlen;
-    u_char       *p;
+    size_t        len, mlen, elen;
+    u_char       *p, *msg;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
     mlen = ngx_strlen(err->message);
+    elen = rtk_json_escape_len((u_char *) err->message, mlen);
 
     len = sizeof("{\"success\":false,\"errors\":[{\"code\":,\"message\":\"\"}],"
-                 "\"messages\":[],\"result\":null}") - 1
-          + NGX_INT_T_LEN
-          + rtk_json_escape_len((u_char *) err->message, mlen);
+                 "\"messages\":[],\"result\":null,"
+                 "\"error\":{\"code\":,\"message\":\"\"}}") - 1
+          + 2 * (NGX_INT_T_LEN + elen);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
+    /* Cloudflare's v4 envelope, and RealtimeKit's own error object */
+
     p = ngx_sprintf(b->last, "{\"success\":false,\"errors\":[{\"code\":%d,"
                     "\"message\":\"", err->code);
+    msg = p;
     p = rtk_json_escape(p, (u_char *) err->message, mlen);
-    p = ngx_cpymem(p, "\"}],\"messages\":[],\"result\":null}",
-                   sizeof("\"}],\"messages\":[],\"result\":null}") - 1);
+    p = ngx_sprintf(p, "\"}],\"messages\":[],\"result\":null,"
+                    "\"error\":{\"code\":%d,\"message\":\"", err->code);
+    p = ngx_cpymem(p, msg, elen);
+    p = ngx_cpymem(p, "\"}}", sizeof("\"}}") - 1);
 
     b->last = p;
     b->last_buf = 1;

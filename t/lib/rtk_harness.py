@@ -1251,7 +1251,8 @@ def write_policy(path, doc=None):
 
 ENVELOPE_HEAD = re.compile(
     rb'^\{"success":false,"errors":\[\{"code":(\d+),"message":"(.*)"\}\],'
-    rb'"messages":\[\],"result":null\}$', re.S)
+    rb'"messages":\[\],"result":null,'
+    rb'"error":\{"code":\1,"message":"\2"\}\}$', re.S)
 
 
 class GatewayCase(unittest.TestCase):
@@ -1357,7 +1358,8 @@ class GatewayCase(unittest.TestCase):
                          'application/json', repr(resp))
         j = json.loads(resp.body.decode('utf-8'))
         self.assertEqual(sorted(j.keys()),
-                         ['errors', 'messages', 'result', 'success'])
+                         ['error', 'errors', 'messages', 'result', 'success'])
+        self.assertEqual(j['error'], j['errors'][0])
         self.assertIs(j['success'], False)
         self.assertEqual(j['messages'], [])
         self.assertIsNone(j['result'])
