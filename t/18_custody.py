@@ -481,9 +481,12 @@ def probe_as_worker_user(pid):
                 seen = b''
                 with open('/proc/%d/mem' % pid, 'rb', buffering=0) as f:
                     for g in targets:
+                        # a sanitizer's shadow memory is "dd" too, and
+                        # huge: the token's pages are a few at most
                         try:
                             f.seek(g['start'])
-                            seen += f.read(g['end'] - g['start'])
+                            seen += f.read(min(g['end'] - g['start'],
+                                               1 << 20))
                         except OSError:
                             pass
                 out.append('mem=read_%d_bytes%s' % (

@@ -24,7 +24,6 @@
 
 
 static void *rtk_bt_alloc(void *data, size_t size);
-static void rtk_bt_free_all(void);
 static int rtk_bt_code(const char *json, size_t len);
 static int rtk_bt_canon(const char *json, size_t len, const char *canon);
 static char *rtk_bt_repeat(const char *head, const char *unit, size_t n,
@@ -50,9 +49,6 @@ static void rtk_bt_test_nomem(void);
 static void rtk_bt_test_serialize(void);
 
 
-static void       **rtk_bt_blocks;
-static size_t       rtk_bt_nblocks;
-static size_t       rtk_bt_cap;
 static long         rtk_bt_allocs_left = -1;   /* -1: never fail */
 
 static rtk_error_t  rtk_bt_last;
@@ -60,15 +56,11 @@ static rtk_body_t   rtk_bt_body;
 static char         rtk_bt_out[4096];
 
 
-/* a pool that frees everything at the end, so that LSan stays quiet */
+/* the shared test pool, with a countdown to simulate exhaustion */
 
 static void *
 rtk_bt_alloc(void *data, size_t size)
 {
-    void  *p, **blocks;
-
-    (void) data;
-
     if (rtk_bt_allocs_left == 0) {
         return NULL;
     }
@@ -77,40 +69,7 @@ rtk_bt_alloc(void *data, size_t size)
         rtk_bt_allocs_left--;
     }
 
-    if (rtk_bt_nblocks == rtk_bt_cap) {
-        rtk_bt_cap = rtk_bt_cap ? 2 * rtk_bt_cap : 64;
-        blocks = realloc(rtk_bt_blocks, rtk_bt_cap * sizeof(void *));
-        if (blocks == NULL) {
-            abort();
-        }
-
-        rtk_bt_blocks = blocks;
-    }
-
-    p = malloc(size);
-    if (p == NULL) {
-        abort();
-    }
-
-    rtk_bt_blocks[rtk_bt_nblocks++] = p;
-
-    return p;
-}
-
-
-static void
-rtk_bt_free_all(void)
-{
-    size_t  i;
-
-    for (i = 0; i < rtk_bt_nblocks; i++) {
-        free(rtk_bt_blocks[i]);
-    }
-
-    free(rtk_bt_blocks);
-    rtk_bt_blocks = NULL;
-    rtk_bt_nblocks = 0;
-    rtk_bt_cap = 0;
+    return rtk_test_alloc(data, size);
 }
 
 
@@ -1213,10 +1172,8 @@ main(void)
     rtk_bt_test_nomem();
     rtk_bt_test_serialize();
 
-    rtk_bt_free_all();
 
     /* the shared allocator leaks by design; this test frees its own */
-    (void) rtk_test_alloc;
 
     return rtk_test_report("body");
 }
