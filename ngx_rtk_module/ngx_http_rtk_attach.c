@@ -302,16 +302,20 @@ ngx_http_rtk_check_proxy(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf)
 }
 
 
-/* the token is the only credential, and the canonical body the only body */
+/*
+ * The token is the only credential, the canonical body the only body,
+ * and the method the one the gateway decided on.
+ */
 
 static char *
 ngx_http_rtk_check_proxy_headers(ngx_conf_t *cf,
     ngx_http_rtk_loc_conf_t *rlcf)
 {
-    ngx_str_t     *body;
-    ngx_uint_t     i;
-    ngx_array_t  **headers;
-    ngx_keyval_t  *kv;
+    ngx_str_t                  *body;
+    ngx_uint_t                  i;
+    ngx_array_t               **headers;
+    ngx_keyval_t               *kv;
+    ngx_http_complex_value_t  **method;
 
     headers = ngx_http_rtk_proxy_setting(rlcf, "proxy_set_header");
 
@@ -330,6 +334,17 @@ ngx_http_rtk_check_proxy_headers(ngx_conf_t *cf,
                                     &kv[i].key, &rlcf->clcf->name);
             return NGX_CONF_ERROR;
         }
+    }
+
+    method = ngx_http_rtk_proxy_setting(rlcf, "proxy_method");
+
+    if (method != NULL && *method != NULL) {
+        ngx_http_rtk_conf_error(cf, rlcf, NGX_LOG_EMERG,
+                                "\"proxy_method\" cannot be used in gateway "
+                                "location \"%V\": the method is part of "
+                                "what the gateway decided",
+                                &rlcf->clcf->name);
+        return NGX_CONF_ERROR;
     }
 
     body = ngx_http_rtk_proxy_setting(rlcf, "proxy_set_body");

@@ -215,9 +215,24 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         goto invalid;
     }
 
-    /* the request line, then one header a line up to the empty one */
+    /* the request line: the validated method and the rebuilt path */
 
     eol = ngx_strlchr(p, last, LF);
+
+    if ((size_t) (eol - p) < r->method_name.len + r->uri.len
+                             + sizeof("  HTTP/1.x") - 1
+        || ngx_strncmp(p, r->method_name.data, r->method_name.len) != 0
+        || p[r->method_name.len] != ' '
+        || ngx_strncmp(p + r->method_name.len + 1, r->uri.data, r->uri.len)
+           != 0
+        || ngx_strncmp(p + r->method_name.len + 1 + r->uri.len, " HTTP/1.",
+                       sizeof(" HTTP/1.") - 1)
+           != 0)
+    {
+        goto invalid;
+    }
+
+    /* then one header a line up to the empty one */
 
     for (p = eol + 1; p < last - 2; p = eol + 1) {
         name = p;

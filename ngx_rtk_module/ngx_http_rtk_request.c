@@ -506,7 +506,10 @@ ngx_http_rtk_push_header(ngx_list_t *headers, ngx_str_t *key,
 }
 
 
-/* credentials and anything we set ourselves never pass from the client */
+/*
+ * Credentials, method overrides and anything we set ourselves never pass
+ * from the client.
+ */
 
 static ngx_uint_t
 ngx_http_rtk_stripped_header(ngx_table_elt_t *h)
@@ -517,6 +520,9 @@ ngx_http_rtk_stripped_header(ngx_table_elt_t *h)
         ngx_string("cookie"),
         ngx_string("content-type"),
         ngx_string("x-request-id"),
+        ngx_string("x-http-method-override"),
+        ngx_string("x-http-method"),
+        ngx_string("x-method-override"),
         ngx_null_string
     };
 

@@ -714,6 +714,10 @@ class ConfigRefused(ConfigCase):
                      extra_server='        proxy_set_header X-Auth-User '
                                   '$remote_user;\n')
 
+    def test_proxy_method(self):
+        self.refused('proxy_method', gateway_location(
+            extra='            proxy_method DELETE;\n'))
+
     def test_proxy_set_body(self):
         self.refused('proxy_set_body', gateway_location(
             extra='            proxy_set_body "{}";\n'))

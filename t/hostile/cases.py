@@ -494,6 +494,11 @@ ok('hdr_case_credentials', b'{"enabled":true}', '{"enabled":true}',
    headers=[('aUtHoRiZaTiOn', 'Bearer x'), ('x-auth-key', 'k'),
             ('COOKIE', 'z=1')], auth=True,
    absent=['x-auth-key', 'cookie'])
+# a method override must not turn the decided edit into something else
+ok('hdr_method_override', b'{"enabled":true}', '{"enabled":true}',
+   headers=[('X-HTTP-Method-Override', 'DELETE'), ('X-HTTP-Method', 'GET'),
+            ('X-Method-Override', 'PUT')], auth=True,
+   absent=['x-http-method-override', 'x-http-method', 'x-method-override'])
 ok('hdr_authorization_empty', b'{"enabled":true}', '{"enabled":true}',
    headers=[('Authorization', '')], auth=True)
 ok('hdr_client_request_id', b'{"enabled":true}', '{"enabled":true}',
