@@ -96,3 +96,4 @@ run: deps module
 clean:
 	rm -rf $(BUILD)
 include bench/Makefile.inc
+include packaging/Makefile.inc
