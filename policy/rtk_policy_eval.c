@@ -293,7 +293,7 @@ rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
     rtk_policy_app_t      *app;
     rtk_policy_caller_t   *c;
     rtk_policy_account_t  *a;
-    unsigned char          key[RTK_ACCOUNT_ID_LEN + 1 + RTK_UUID_LEN];
+    unsigned char          key[RTK_ACCOUNT_ID_LEN + 1 + RTK_APP_KEY_LEN];
 
     decision->decision = RTK_DECISION_ALLOW;
     decision->reason.status = 200;
@@ -316,17 +316,14 @@ rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
         goto no_rule;
     }
 
-    app = NULL;
+    /* the app's key, the same for both spellings of its id */
+    memcpy(key, a->key, a->key_len);
+    key[a->key_len] = '/';
+    memcpy(key + a->key_len + 1, route->app_key, RTK_APP_KEY_LEN);
+    n = a->key_len + 1 + RTK_APP_KEY_LEN;
 
-    if (route->app_len <= RTK_UUID_LEN) {
-        memcpy(key, a->key, a->key_len);
-        key[a->key_len] = '/';
-        memcpy(key + a->key_len + 1, route->app, route->app_len);
-        n = a->key_len + 1 + route->app_len;
-
-        app = rtk_policy_hash_find(&policy->apps, key, n,
-                                   rtk_policy_hash_key(key, n));
-    }
+    app = rtk_policy_hash_find(&policy->apps, key, n,
+                               rtk_policy_hash_key(key, n));
 
     if (app == NULL) {
         app = a->star;

@@ -20,7 +20,6 @@ static int rtk_policy_cmp_u32(const void *a, const void *b);
 static int rtk_policy_cmp_fields(const void *a, const void *b);
 static int rtk_policy_is_hex(const unsigned char *s, size_t len);
 static int rtk_policy_is_account(const unsigned char *s, size_t len);
-static int rtk_policy_is_app(const unsigned char *s, size_t len);
 static int rtk_policy_is_group(const unsigned char *s, size_t len);
 static int rtk_policy_is_caller(const unsigned char *s, size_t len);
 static rtk_policy_caller_t *rtk_policy_caller(rtk_policy_ctx_t *ctx,
@@ -88,34 +87,6 @@ rtk_policy_is_account(const unsigned char *s, size_t len)
     }
 
     return len == RTK_ACCOUNT_ID_LEN && rtk_policy_is_hex(s, len);
-}
-
-
-static int
-rtk_policy_is_app(const unsigned char *s, size_t len)
-{
-    size_t  i;
-
-    if (len == 1 && s[0] == '*') {
-        return 1;
-    }
-
-    if (len != RTK_UUID_LEN) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') {
-                return 0;
-            }
-
-        } else if (!rtk_policy_is_hex(&s[i], 1)) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
@@ -573,11 +544,12 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
 {
     char                   clip[RTK_POLICY_CLIP + 4];
     char                  *rule;
-    size_t                 at, n;
+    size_t                 at, n, k;
     uint32_t               hash;
+    const char            *first;
     unsigned char         *key;
     rtk_policy_t          *policy;
-    rtk_policy_app_t      *app;
+    rtk_policy_app_t      *app, *dup;
     rtk_policy_account_t  *a;
 
     policy = ctx->policy;
@@ -585,43 +557,59 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     at = rtk_policy_token(ctx, RTK_TOK_STRING);
     rtk_policy_clip(clip, s, len);
 
-    if (!rtk_policy_is_app(s, len)) {
-        return rtk_policy_fail(ctx, at, "bad app id \"%s\" (want a lowercase "
-                               "UUID or \"*\")",
-                               clip);
-    }
-
-    /* "<account key>/<app key>" */
-    n = a->key_len + 1 + len;
-
-    key = rtk_policy_palloc(policy, n + 1);
+    /* "<account key>/<app key>": both spellings of an app share one */
+    key = rtk_policy_palloc(policy, a->key_len + 1 + RTK_APP_KEY_LEN + 1);
     if (key == NULL) {
         return rtk_policy_nomem(ctx);
     }
 
     memcpy(key, a->key, a->key_len);
     key[a->key_len] = '/';
-    memcpy(key + a->key_len + 1, s, len);
-    key[n] = '\0';
+    k = a->key_len + 1;
+
+    if (len == 1 && s[0] == '*') {
+        key[k] = '*';
+        key[k + 1] = '\0';
+        n = k + 1;
+
+    } else if (rtk_route_app_key(s, len, (char *) key + k) == RTK_OK) {
+        n = k + RTK_APP_KEY_LEN;
+
+    } else {
+        return rtk_policy_fail(ctx, at, "bad app id \"%s\" (want a lowercase "
+                               "UUID, 32 lowercase hex digits or \"*\")",
+                               clip);
+    }
 
     hash = rtk_policy_hash_key(key, n);
 
-    if ((len == 1 && a->star != NULL)
-        || (len != 1
-            && rtk_policy_hash_find(&policy->apps, key, n, hash) != NULL))
-    {
-        return rtk_policy_fail(ctx, at, "duplicate key \"%s\"", clip);
+    dup = (len == 1) ? a->star : rtk_policy_hash_find(&policy->apps, key, n,
+                                                      hash);
+
+    if (dup != NULL) {
+        /* the spelling the first entry used: the rule name ends with it */
+        first = dup->rule + sizeof("accounts..apps.") - 1 + a->key_len;
+
+        if (strlen(first) == len && memcmp(first, s, len) == 0) {
+            return rtk_policy_fail(ctx, at, "duplicate key \"%s\"", clip);
+        }
+
+        return rtk_policy_fail(ctx, at, "duplicate key \"%s\" (the same app "
+                               "as \"%s\")", clip, first);
     }
 
     app = rtk_policy_pdup(policy, NULL, 0, sizeof(rtk_policy_app_t));
-    rule = rtk_policy_palloc(policy, sizeof("accounts..apps.") + n);
+    rule = rtk_policy_palloc(policy,
+                             sizeof("accounts..apps.") + a->key_len + len);
 
     if (app == NULL || rule == NULL) {
         return rtk_policy_nomem(ctx);
     }
 
-    (void) snprintf(rule, sizeof("accounts..apps.") + n, "accounts.%s.apps.%s",
-                    (const char *) a->key, (const char *) key + a->key_len + 1);
+    /* spelled as in the file */
+    (void) snprintf(rule, sizeof("accounts..apps.") + a->key_len + len,
+                    "accounts.%s.apps.%.*s", (const char *) a->key,
+                    (int) len, (const char *) s);
 
     app->account = a;
     app->rule = rule;

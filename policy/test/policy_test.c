@@ -25,7 +25,9 @@
 #define A3    "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
 #define A4    "a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4"
 #define APP1  "11111111-2222-3333-4444-555555555555"
+#define APP1_HEX  "11111111222233334444555555555555"
 #define APP2  "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"
+#define APP2_HEX  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define APP3  "33333333-3333-3333-3333-333333333333"
 #define APP4  "44444444-4444-4444-4444-444444444444"
 #define HOOK  "99999999-8888-7777-6666-555555555555"
@@ -173,6 +175,15 @@ route_init(rtk_route_t *r, const char *account, const char *app)
     strcpy(r->app, app);
     strcpy(r->webhook, HOOK);
     r->app_len = strlen(app);
+    r->webhook_len = strlen(HOOK);
+    r->item = 1;
+
+    if (rtk_route_app_key((const unsigned char *) app, r->app_len,
+                          r->app_key)
+        != RTK_OK)
+    {
+        fprintf(stderr, "test app id %s rejected\n", app);
+    }
 }
 
 
@@ -715,11 +726,29 @@ test_load_errors(void)
         "  \"11111111-2222-3333-4444_555555555555\": {}}}}}",
         "p.json:2:3: bad app id");
 
-    /* the 32-hex spelling of a uuid is not a second name for the app */
     ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
-        "  \"11111111222233334444555555555555\": {}}}}}",
-        "p.json:2:3: bad app id \"11111111222233334444555555555555\" "
-        "(want a lowercase UUID or \"*\")");
+        "  \"1111111122223333444455555555555A\": {}}}}}",
+        "p.json:2:3: bad app id \"1111111122223333444455555555555A\" "
+        "(want a lowercase UUID, 32 lowercase hex digits or \"*\")");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "  \"11111111-22223333444455555555555\": {}}}}}",
+        "p.json:2:3: bad app id");
+
+    /* the two spellings of one app are one key */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "\"" APP1 "\": {\"editors\": [\"a\"]},\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:1: duplicate key \"" APP1_HEX "\" (the same app as \""
+        APP1 "\")");
+    ERR("{\"accounts\":{\"" A1 "\":{\"apps\":{\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]},\n"
+        "  \"" APP1 "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:3: duplicate key \"" APP1 "\" (the same app as \""
+        APP1_HEX "\")");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]},\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:1: duplicate key \"" APP1_HEX "\"");
 
     /* wrong types */
     ERR("[]", "p.json:1:1: the policy must be a JSON object");
@@ -1003,14 +1032,39 @@ test_misc(void)
         rtk_policy_free(p);
     }
 
-    /* a second app id, as a uuid like every app id */
-    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{\"" APP2 "\":{"
-              "\"editors\":[\"a\"]}}}}}");
+    /*
+     * Both spellings of an app id reach the same entry, whichever the
+     * file uses; the rule is named as the file spells it, the messages
+     * name the app as the request does.
+     */
+    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{"
+              "\"" APP2 "\":{\"editors\":[\"a\"]},"
+              "\"" APP1_HEX "\":{\"editors\":[\"b\"]},"
+              "\"*\":{\"editors\":[\"star\"]}}}}}");
 
     if (p != NULL) {
         body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
         EVAL(p, "a", A1, APP2, &b, ALLOW, 0, "accounts." A1 ".apps." APP2,
              NULL);
+        EVAL(p, "a", A1, APP2_HEX, &b, ALLOW, 0,
+             "accounts." A1 ".apps." APP2, NULL);
+        EVAL(p, "star", A1, APP2_HEX, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts." A1 ".apps." APP2,
+             "caller \"star\" is not an editor of app " APP2_HEX);
+
+        EVAL(p, "b", A1, APP1, &b, ALLOW, 0,
+             "accounts." A1 ".apps." APP1_HEX, NULL);
+        EVAL(p, "b", A1, APP1_HEX, &b, ALLOW, 0,
+             "accounts." A1 ".apps." APP1_HEX, NULL);
+        EVAL(p, "star", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts." A1 ".apps." APP1_HEX,
+             "caller \"star\" is not an editor of app " APP1);
+
+        /* neither spelling of another app escapes to "*" unnoticed */
+        EVAL(p, "star", A1, APP3, &b, ALLOW, 0, "accounts." A1 ".apps.*",
+             NULL);
+        EVAL(p, "star", A1, "33333333333333333333333333333333", &b, ALLOW,
+             0, "accounts." A1 ".apps.*", NULL);
         rtk_policy_free(p);
     }
 
@@ -1114,6 +1168,8 @@ test_scale(void)
             route_init(&r, A1, "00000000-0000-4000-8000-000000000000");
             sprintf(app, "%08zx-0000-4000-8000-%012zx", i, i);
             strcpy(r.app, app);
+            (void) rtk_route_app_key((unsigned char *) app, RTK_UUID_LEN,
+                                     r.app_key);
             sprintf(caller, "user%zu", i);
 
             rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
@@ -1138,6 +1194,8 @@ test_scale(void)
             sprintf(app, "%08x-0000-4000-8000-%012x", (unsigned) n,
                     (unsigned) n);
             memcpy(r.app, app, RTK_UUID_LEN);
+            (void) rtk_route_app_key((unsigned char *) app, RTK_UUID_LEN,
+                                     r.app_key);
             sprintf(caller, "user%zu", n);
 
             rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
@@ -1156,6 +1214,8 @@ test_scale(void)
         sprintf(app, "%08x-0000-4000-8000-%012x", (unsigned) n,
                 (unsigned) n);
         memcpy(r.app, app, RTK_UUID_LEN);
+        (void) rtk_route_app_key((unsigned char *) app, RTK_UUID_LEN,
+                                 r.app_key);
         sprintf(caller, "user%zu", n);
 
         t0 = now();
