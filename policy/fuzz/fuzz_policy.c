@@ -151,6 +151,10 @@ rtk_fuzz_eval(const rtk_policy_t *policy)
         strcpy(route.app, apps[r >> 1]);
         strcpy(route.webhook, "99999999-8888-7777-6666-555555555555");
         route.app_len = strlen(route.app);
+        route.webhook_len = RTK_UUID_LEN;
+        route.item = 1;
+        (void) rtk_route_app_key((const unsigned char *) route.app,
+                                 route.app_len, route.app_key);
 
         for (c = 0; c < sizeof(rtk_fuzz_callers) / sizeof(char *); c++) {
             for (u = 0; u < sizeof(rtk_fuzz_urls) / sizeof(char *); u++) {
