@@ -420,7 +420,9 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     ngx_http_rtk_line_raw(&l, ",\"changes\":");
 
-    if (txn->parsed) {
+    /* list, get and delete change nothing */
+
+    if (txn->parsed && txn->op_known && rtk_op_has_body(txn->op)) {
         ngx_http_rtk_line_changes(&l, &txn->body);
 
     } else {
