@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""A local stand-in for the Cloudflare API's edit-webhook endpoint.
+"""A local stand-in for the Cloudflare API's RealtimeKit webhooks.
 
-It answers PATCH /client/v4/accounts/A/realtime/kit/B/webhooks/C over
-TLS like Cloudflare does: it checks the bearer token, applies the
-change to an in-memory webhook and returns it.  For demos only.
+It answers list, create, get, replace, edit and delete under
+/client/v4/accounts/A/realtime/kit/B/webhooks over TLS like Cloudflare
+does: it checks the bearer token, keeps the webhooks in memory and
+returns them.  For demos only.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import ssl
 import uuid
 
 ROUTE = re.compile(r'^/client/v4/accounts/([0-9a-f]{32})/realtime/kit/'
-                   r'([0-9a-f-]{32,36})/webhooks/([0-9a-f-]{36})$')
+                   r'([0-9a-f-]{32,36})/webhooks(?:/([0-9a-f-]{36}))?$')
 EVENTS = ["meeting.started", "meeting.ended", "meeting.participantJoined",
           "meeting.participantLeft", "meeting.chatSynced",
           "recording.statusUpdate", "livestreaming.statusUpdate",
@@ -39,23 +40,78 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_PATCH(self):
+    def route(self):
+        """(account, app key, webhook id or None), or None once answered."""
         length = int(self.headers.get('Content-Length') or 0)
-        raw = self.rfile.read(length)
+        self.raw = self.rfile.read(length)
         if self.headers.get('Authorization') != 'Bearer ' + self.token:
-            return self.answer(401, {"message": "Unauthorized"})
+            self.answer(401, {"message": "Unauthorized"})
+            return None
         m = ROUTE.match(self.path)
         if not m:
-            return self.answer(404, {"success": False, "errors": [
+            self.answer(404, {"success": False, "errors": [
                 {"code": 7003, "message": "No route for the URI"}]})
-        key = m.groups()
-        hook = self.webhooks.setdefault(key, {
-            "id": key[2], "created_at": now(), "enabled": False,
-            "events": EVENTS, "name": "webhook",
-            "url": "https://example.com/"})
-        hook.update(json.loads(raw or b'{}'))
+            return None
+        account, app, hook = m.groups()
+        return account, app.replace('-', ''), hook
+
+    def hooks(self, r):
+        return self.webhooks.setdefault(r[:2], {})
+
+    def found(self, r):
+        hook = self.hooks(r).get(r[2])
+        if hook is None:
+            self.answer(404, {"success": False, "error": {
+                "code": 404, "message": "webhook not found"}})
+        return hook
+
+    def do_GET(self):
+        r = self.route()
+        if r is None:
+            return
+        if r[2] is None:
+            return self.answer(200, {"success": True,
+                                     "data": list(self.hooks(r).values())})
+        hook = self.found(r)
+        if hook is not None:
+            self.answer(200, {"success": True, "data": hook})
+
+    def do_POST(self):
+        r = self.route()
+        if r is not None:
+            hook = {"id": str(uuid.uuid4()), "created_at": now(),
+                    "enabled": True}
+            hook.update(json.loads(self.raw or b'{}'))
+            hook["updated_at"] = hook["created_at"]
+            self.hooks(r)[hook["id"]] = hook
+            self.answer(201, {"success": True, "data": hook})
+
+    def do_PUT(self):
+        self.change(replace=True)
+
+    def do_PATCH(self):
+        self.change(replace=False)
+
+    def change(self, replace):
+        r = self.route()
+        if r is None:
+            return
+        hook = self.found(r)
+        if hook is None:
+            return
+        if replace:
+            hook = {"id": hook["id"], "created_at": hook["created_at"],
+                    "enabled": True}
+            self.hooks(r)[hook["id"]] = hook
+        hook.update(json.loads(self.raw or b'{}'))
         hook["updated_at"] = now()
-        self.answer(200, {"data": hook, "success": True})
+        self.answer(200, {"success": True, "data": hook})
+
+    def do_DELETE(self):
+        r = self.route()
+        if r is not None and self.found(r) is not None:
+            hook = self.hooks(r).pop(r[2])
+            self.answer(200, {"success": True, "data": hook})
 
     def log_message(self, fmt, *args):
         print('stand-in: ' + fmt % args, flush=True)
@@ -71,6 +127,14 @@ def main():
 
     with open(a.token_file) as f:
         Handler.token = f.read().strip()
+
+    # the webhook the README's examples edit
+    Handler.webhooks[('023e105f4ecef8ad9ca31a8372d0c353',
+                      '14a396e7ca444937bf1f050a69118543')] = {
+        '0d1f069d-43bb-489a-ad8c-7eb95592ba8e': {
+            "id": '0d1f069d-43bb-489a-ad8c-7eb95592ba8e', "name": "webhook",
+            "url": "https://hooks.example.com/rtk/", "events": EVENTS[:2],
+            "enabled": False, "created_at": now(), "updated_at": now()}}
 
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', a.port), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -179,6 +179,12 @@ ngx_http_rtk_create_request(ngx_http_request_t *r)
 
     b->last = p;
 
+    /* the last buffer of a request without a body must still flush it */
+
+    b->flush = hb->flush;
+    b->last_buf = hb->last_buf;
+    b->last_in_chain = hb->last_in_chain;
+
     u->request_bufs->buf = b;
 
     ctx->upstream_size = 0;

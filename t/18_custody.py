@@ -417,6 +417,19 @@ class WorkerMemory(CustodyCase):
             self.assertEqual(r.header('X-Custody-Marker'), MARKER)
         got = self.up.since(before)
         self.assertEqual(len(got), 3)
+        # a request without a body on the same connection, whose header
+        # buffer must flush the TLS send buffer itself
+        for method in ('GET', 'DELETE'):
+            time.sleep(0.3)   # nothing more in flight on the connection
+            t0 = time.time()
+            r = self.req(method=method, body=b'')
+            self.assertEqual(r.status, 200, safe(r))
+            self.assertLess(time.time() - t0, 2.0,
+                            '%s waited for the upstream read timeout'
+                            % method)
+        got = self.up.since(before)
+        self.assertEqual([u.method for u in got],
+                         ['PATCH'] * 3 + ['GET', 'DELETE'])
         self.assertTrue(all(u.header_all('Authorization')
                             == ['Bearer ' + TOKEN] for u in got))
         # the keepalive connection kept its buffers between requests
