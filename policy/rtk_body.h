@@ -31,7 +31,7 @@
 
 typedef struct {
     unsigned                 fields;       /* RTK_FIELD_* present */
-    unsigned                 defaults;     /* of fields, the filled in */
+    unsigned                 defaults;     /* of fields, those filled in */
     unsigned                 enabled;      /* 0 or 1 */
     unsigned                 events;       /* bit i: rtk_event_names[i] */
 

@@ -29,7 +29,7 @@
 #define RTK_E_FIELD_UNKNOWN      40003
 #define RTK_E_FIELD_TYPE         40004
 #define RTK_E_FIELD_VALUE        40005
-#define RTK_E_BODY_EMPTY         40006
+#define RTK_E_BODY_EMPTY         40006    /* no longer given: {} edits */
 #define RTK_E_URL_INVALID        40007
 #define RTK_E_FIELD_MISSING      40008
 #define RTK_E_PATH_ENCODED       40010

@@ -50,8 +50,8 @@ typedef struct {
     rtk_error_t              outcome;      /* valid once settled */
     const unsigned char     *caller;       /* borrowed, not copied */
     size_t                   caller_len;
-    unsigned char           *canonical;    /* the body to forward, */
-    size_t                   canonical_len;  /* NULL/0 without one */
+    unsigned char           *canonical;    /* body to forward, NULL if none */
+    size_t                   canonical_len;
     int                      op;           /* RTK_OP_*, if op_known */
     unsigned                 routed:1;
     unsigned                 op_known:1;
