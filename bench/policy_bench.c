@@ -198,7 +198,8 @@ rtk_bench_size(const char *dir, unsigned long apps, unsigned long iterations)
 
     memset(&body, 0, sizeof(rtk_body_t));
 
-    if (rtk_body_parse(&body, (const unsigned char *) RTK_BENCH_BODY,
+    if (rtk_body_parse(&body, RTK_OP_EDIT,
+                       (const unsigned char *) RTK_BENCH_BODY,
                        sizeof(RTK_BENCH_BODY) - 1, rtk_bench_alloc, NULL,
                        &err)
         != RTK_OK)
@@ -219,8 +220,12 @@ rtk_bench_size(const char *dir, unsigned long apps, unsigned long iterations)
         memcpy(route->account, RTK_BENCH_ACCOUNT, RTK_ACCOUNT_ID_LEN + 1);
         rtk_bench_app_id(route->app, rtk_bench_rand(&seed) % apps);
         route->app_len = RTK_UUID_LEN;
+        (void) rtk_route_app_key((const unsigned char *) route->app,
+                                 RTK_UUID_LEN, route->app_key);
         memcpy(route->webhook, "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
                RTK_UUID_LEN + 1);
+        route->webhook_len = RTK_UUID_LEN;
+        route->item = 1;
     }
 
     allowed = 0;
@@ -230,8 +235,8 @@ rtk_bench_size(const char *dir, unsigned long apps, unsigned long iterations)
     for (i = 0; i < iterations; i++) {
         rtk_policy_eval(policy, (const unsigned char *) RTK_BENCH_CALLER,
                         sizeof(RTK_BENCH_CALLER) - 1,
-                        &routes[i & (RTK_BENCH_ROUTES - 1)], &body,
-                        &decision);
+                        &routes[i & (RTK_BENCH_ROUTES - 1)], RTK_OP_EDIT,
+                        &body, &decision);
 
         allowed += (decision.decision == RTK_DECISION_ALLOW);
     }
@@ -242,8 +247,8 @@ rtk_bench_size(const char *dir, unsigned long apps, unsigned long iterations)
 
     for (i = 0; i < iterations; i++) {
         rtk_policy_eval(policy, (const unsigned char *) RTK_BENCH_CALLER,
-                        sizeof(RTK_BENCH_CALLER) - 1, &routes[0], &body,
-                        &decision);
+                        sizeof(RTK_BENCH_CALLER) - 1, &routes[0],
+                        RTK_OP_EDIT, &body, &decision);
 
         allowed += (decision.decision == RTK_DECISION_ALLOW);
     }
