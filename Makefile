@@ -21,6 +21,7 @@ DEPS          := nginx nginx-dev libyajl-dev libssl-dev gcc make \
                  python3 openssl ca-certificates curl
 FUZZ_DEPS     := clang-14 libclang-rt-14-dev
 BENCH_DEPS    := wrk valgrind
+test integration: DEPS += prometheus   # promtool, for t/21_metrics.py
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
 
