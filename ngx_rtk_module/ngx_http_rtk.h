@@ -124,6 +124,9 @@ typedef struct {
 
     ngx_http_rtk_token_t      *token;
 
+    /* rtk_identity read before the gateway checked it, for $rtk_caller */
+    ngx_str_t                  caller;
+
     ngx_chain_t               *envelope;     /* error body to send */
 
     /* the upstream request, see ngx_http_rtk_inject.c */
@@ -141,6 +144,7 @@ typedef struct {
     unsigned                   decision_logged:1;
     unsigned                   envelope_sent:1;
     unsigned                   upstream_invalid:1;
+    unsigned                   caller_read:1;
 } ngx_http_rtk_ctx_t;
 
 
