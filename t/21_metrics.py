@@ -51,7 +51,8 @@ class Metrics(GatewayCase):
         + server(gateway_location(policy='%%POLICY_RO%%'),
                  listen='127.0.0.1:%%PORT4%%'))
 
-    EXPECT_LOG = (r'\[emerg\].*invalid policy',)
+    EXPECT_LOG = (r'\[emerg\].*invalid policy', r'\[emerg\].*bind\(\)',
+                  r'\[emerg\] .*still could not bind')
 
     @classmethod
     def conf_vars(cls):
@@ -404,6 +405,43 @@ class Metrics(GatewayCase):
         m = self.wait_reload(old, lambda m: m.get(
             'rtk_policy_last_reload_success') == 1)
         self.assertEqual(m.get('rtk_policy_info', sha256=sha), 1)
+        self.ngx.wait_workers(old)
+
+    def test_reload_refused_by_master(self):
+        # nginx -s reload reads the configuration and is content; only
+        # the master finds the new listen address taken
+        busy = socket.socket()
+        busy.bind(('127.0.0.1', 0))
+        busy.listen(1)
+        with open(self.ngx.conf) as f:
+            conf = f.read()
+        before = self.quiet()
+        try:
+            listen = 'listen 127.0.0.1:%d;' % self.port
+            with open(self.ngx.conf, 'w') as f:
+                f.write(conf.replace(listen, listen + ' listen 127.0.0.1:%d;'
+                                     % busy.getsockname()[1], 1))
+            n = self.ngx.log().count('still could not bind')
+            rc, err = nginx_signal(self.ngx, 'reload')
+            self.assertEqual(rc, 0, err)
+            end = time.time() + 10
+            while self.ngx.log().count('still could not bind') == n \
+                    and time.time() < end:
+                time.sleep(0.1)
+            m = self.scrape()
+            self.assertEqual(m.get('rtk_policy_last_reload_success'), 0)
+            self.assertEqual(m.get('rtk_policy_loaded_timestamp_seconds'),
+                             before.get('rtk_policy_loaded_timestamp_seconds'))
+            self.assertEqual(self.req().status, 200)
+        finally:
+            with open(self.ngx.conf, 'w') as f:
+                f.write(conf)
+            busy.close()
+        old = self.ngx.live_workers()
+        rc, err = nginx_signal(self.ngx, 'reload')
+        self.assertEqual(rc, 0, err)
+        self.wait_reload(old, lambda m: m.get(
+            'rtk_policy_last_reload_success') == 1)
         self.ngx.wait_workers(old)
 
 
