@@ -20,13 +20,19 @@ NGX_LD_OPT    ?= -Wl,-z,relro -Wl,-z,now -fPIC
 DEPS          := nginx nginx-dev libyajl-dev libssl-dev gcc make \
                  python3 openssl ca-certificates curl
 FUZZ_DEPS     := clang-14 libclang-rt-14-dev
+# t/20_sdk.py drives the official Cloudflare SDK: Debian's nodejs and npm,
+# asked for only when no node or npm runs here at all (a Node from
+# elsewhere, whose nodejs package provides npm itself, is kept)
+SDK_DIR       := t/sdk
+NODE_DEPS     := $(if $(shell command -v node >/dev/null \
+                     && command -v npm >/dev/null && echo yes),,nodejs npm)
 BENCH_DEPS    := wrk valgrind
 test integration: DEPS += prometheus   # promtool, for t/21_metrics.py
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
 
-.PHONY: all deps fuzz-deps module unit integration test run fuzz \
-        test-asan test-valgrind bench clean
+.PHONY: all deps fuzz-deps node-deps sdk-deps module unit integration \
+        test run fuzz test-asan test-valgrind bench clean
 
 all: module
 
@@ -68,8 +74,19 @@ unit:
 	$(MAKE) -s -C policy BUILD=$(BUILD)/policy all
 	$(MAKE) -s -C tools BUILD=$(BUILD)
 
-integration: deps module
+integration: deps sdk-deps module
 	python3 t/run.py -j 2
+
+node-deps:
+	$(call apt_install,$(NODE_DEPS))
+
+# the SDK at the version package-lock.json pins, again when the lock changes
+sdk-deps: node-deps $(SDK_DIR)/node_modules/.package-lock.json
+
+$(SDK_DIR)/node_modules/.package-lock.json: $(SDK_DIR)/package-lock.json \
+                                            | node-deps
+	cd $(SDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 fuzz-deps:
 	$(call apt_install,$(FUZZ_DEPS))
@@ -81,13 +98,13 @@ fuzz: deps fuzz-deps
 	@bash dev/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 # Every suite prints "name: N passed, N failed"; the last line sums them.
-test: deps fuzz-deps module unit
+test: deps fuzz-deps sdk-deps module unit
 	@bash dev/run-tests.sh $(BUILD)
 
-test-asan: deps
+test-asan: deps sdk-deps
 	@bash dev/asan-test.sh $(BUILD)
 
-test-valgrind: deps module
+test-valgrind: deps sdk-deps module
 	$(call apt_install,valgrind)
 	@bash dev/valgrind-test.sh $(BUILD)
 

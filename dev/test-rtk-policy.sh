@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tests of the rtk-policy CLI against examples/policy.json and a few
-# broken policies.  Usage: dev/test-rtk-policy.sh [BUILD]
+# Tests of the rtk-policy CLI against examples/policy.json, a policy of
+# the whole webhooks resource and a few broken policies.
+# Usage: dev/test-rtk-policy.sh [BUILD]
 # Prints "rtk-policy: N passed, N failed"; exits 1 on any failure.
 
 set -u
@@ -21,7 +22,10 @@ app=14a396e7-ca44-4937-bf1f-050a69118543
 stagingapp=8f0e6f2a-9b1c-4d3e-8f7a-6b5c4d3e2f1a
 enforced=5b0e4f3a-2c1d-4e6f-8a9b-0c1d2e3f4a5b
 hook=0d1f069d-43bb-489a-ad8c-7eb95592ba8e
-path=/client/v4/accounts/$acct/realtime/kit/$app/webhooks/$hook
+apphex=14a396e7ca444937bf1f050a69118543
+hook2=7e0c7f2a-1d3b-4c5d-9e6f-708192a3b4c5
+coll=/client/v4/accounts/$acct/realtime/kit/$app/webhooks
+path=$coll/$hook
 
 # t NAME RC STDOUT_PATTERN STDERR_PATTERN -- COMMAND...
 # patterns are grep -E expressions; "" means the stream must be empty
@@ -48,15 +52,18 @@ t() {
         printf '%s\n' "$err" | grep -Eq -- "$want_err" || ok=0
     fi
 
-    # every eval answer is one line of valid JSON with the five keys
+    # every eval answer is one line of valid JSON with the six keys
     if [ "$1" = "$cli" ] && [ "${2:-}" = eval ] && [ -n "$out" ]; then
         printf '%s\n' "$out" | python3 -c '
 import json, sys
 lines = sys.stdin.read().splitlines()
 assert len(lines) == 1
 d = json.loads(lines[0])
-assert list(d) == ["decision", "status", "code", "reason", "rule"]
+assert list(d) == ["decision", "operation", "status", "code", "reason",
+                   "rule"]
 assert d["decision"] in ("allow", "deny", "would_deny")
+assert d["operation"] in ("", "list", "create", "get", "replace", "edit",
+                          "delete")
 ' 2>/dev/null || ok=0
     fi
 
@@ -118,8 +125,8 @@ demo=$(body '{"name":"deploys","url":"https://hooks.example.com/rtk/deploys",
 "events":["meeting.started","meeting.ended"]}' demo.json)
 
 t "eval allow" 0 \
-    '^\{"decision":"allow","status":200,"code":0,"reason":"",'\
-'"rule":"accounts\.'"$acct"'\.apps\.'"$app"'"\}$' \
+    '^\{"decision":"allow","operation":"edit","status":200,"code":0,'\
+'"reason":"","rule":"accounts\.'"$acct"'\.apps\.'"$app"'"\}$' \
     "" -- "$cli" eval "$example" --caller alice --path "$path" --body "$demo"
 
 t "eval allow, explicit PATCH, no prefix" 0 '"decision":"allow"' "" -- \
@@ -127,7 +134,7 @@ t "eval allow, explicit PATCH, no prefix" 0 '"decision":"allow"' "" -- \
     --path "/accounts/$acct/realtime/kit/$app/webhooks/$hook" --body "$demo"
 
 t "eval deny field" 2 \
-    '"decision":"deny","status":403,"code":40307,'\
+    '"decision":"deny","operation":"edit","status":403,"code":40307,'\
 '"reason":"caller \\"ci-bot\\" may not change field \\"url\\"' \
     "" -- "$cli" eval "$example" --caller ci-bot --path "$path" --body "$demo"
 
@@ -170,7 +177,7 @@ t "eval no rule, no account" 2 '"code":40301,.*"rule":"default"' "" -- \
     --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
 
 t "eval would_deny (app report-only)" 3 \
-    '"decision":"would_deny","status":403,"code":40305,'\
+    '"decision":"would_deny","operation":"edit","status":403,"code":40305,'\
 '.*"rule":"accounts\.'"$acct"'\.apps\.'"$stagingapp"'"' \
     "" -- "$cli" eval "$example" --caller alice --body "$evil" \
     --path "/accounts/$acct/realtime/kit/$stagingapp/webhooks/$hook"
@@ -178,8 +185,9 @@ t "eval would_deny (app report-only)" 3 \
 # the example names its accounts: any other is denied, not reported
 
 t "eval unnamed account denied by the example" 2 \
-    '"decision":"deny","status":403,"code":40301,.*"rule":"default"' \
-    "" -- "$cli" eval "$example" --caller alice --body "$evil" \
+    '"decision":"deny","operation":"edit","status":403,"code":40301,'\
+'.*"rule":"default"' "" -- \
+    "$cli" eval "$example" --caller alice --body "$evil" \
     --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
 
 cat > "$tmp/rollout.json" <<EOF
@@ -208,7 +216,7 @@ cat > "$tmp/rollout.json" <<EOF
 EOF
 
 t "eval would_deny (account report-only)" 3 \
-    '"decision":"would_deny","status":403,"code":40302,'\
+    '"decision":"would_deny","operation":"edit","status":403,"code":40302,'\
 '.*"rule":"accounts\.\*\.apps\.\*"' \
     "" -- "$cli" eval "$tmp/rollout.json" --caller ci-bot --body "$demo" \
     --path "/accounts/$other/realtime/kit/$app/webhooks/$hook"
@@ -226,10 +234,240 @@ t "eval caller escaped" 2 '"reason":"caller \\"a\\"b\\\\c\\" is not' \
     "" -- "$cli" eval "$example" --caller 'a"b\c' --path "$path" \
     --body "$quote"
 
+# eval: the whole resource, one operation each, against its own policy
+
+cat > "$tmp/resource.json" <<EOF
+{
+  "groups": {"audit": ["rita"]},
+  "accounts": {
+    "$acct": {
+      "apps": {
+        "$app": {
+          "editors": ["ed"],
+          "readers": ["@audit", "ed"],
+          "creators": ["cre"],
+          "deleters": ["del"],
+          "enablers": ["ed", "cre"],
+          "disablers": ["ed"],
+          "urls": ["https://hooks.example.com/rtk/"],
+          "events": ["meeting.started", "meeting.ended"],
+          "webhooks": {
+            "$hook2": {
+              "mode": "report-only",
+              "editors": ["mallory"],
+              "deleters": ["mallory"],
+              "urls": ["https://other.example.com/"],
+              "events": ["meeting.summary"]
+            }
+          }
+        },
+        "$stagingapp": {
+          "editors": ["ed"]
+        }
+      }
+    }
+  }
+}
+EOF
+res=$tmp/resource.json
+hook2path=$coll/$hook2
+
+t "check resource policy" 0 "^ok: 2 apps, sha256 " "" -- \
+    "$cli" check "$res"
+
+full=$(body '{"name":"n","url":"https://hooks.example.com/rtk/in",
+"events":["meeting.started"]}' full.json)
+empty=$(body '' empty.json)
+nothing=$(body '{}' nothing.json)
+
+t "eval list" 0 \
+    '^\{"decision":"allow","operation":"list","status":200,"code":0,'\
+'"reason":"","rule":"accounts\.'"$acct"'\.apps\.'"$app"'"\}$' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$coll"
+t "eval list denied" 2 \
+    '"operation":"list","status":403,"code":40309,"reason":"caller '\
+'\\"cre\\" is not a reader of app '"$app"'"' "" -- \
+    "$cli" eval "$res" --caller cre --method GET --path "$coll"
+t "eval list: readers name the editor too" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$res" --caller ed --method GET --path "$coll"
+t "eval list: readers default to the editors" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$res" --caller ed --method GET \
+    --path "/accounts/$acct/realtime/kit/$stagingapp/webhooks"
+t "eval list: no reader without readers or editors" 2 '"code":40309' "" \
+    -- "$cli" eval "$res" --caller rita --method GET \
+    --path "/accounts/$acct/realtime/kit/$stagingapp/webhooks"
+
+t "eval get" 0 '"decision":"allow","operation":"get"' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$path"
+t "eval get denied" 2 '"operation":"get","status":403,"code":40309' "" -- \
+    "$cli" eval "$res" --caller del --method GET --path "$path"
+t "eval get, any Content-Type" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$path" \
+    --content-type text/plain --content-type x
+t "eval get, empty body file" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$path" \
+    --body "$empty" --no-content-type
+t "eval get with a body" 2 \
+    '"operation":"get","status":400,"code":40016,"reason":"a GET request '\
+'takes no body","rule":""' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$path" \
+    --body "$nothing"
+t "eval list with a body" 2 '"status":400,"code":40016' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$coll" \
+    --body "$full"
+
+t "eval create" 0 \
+    '^\{"decision":"allow","operation":"create","status":200,"code":0,' \
+    "" -- "$cli" eval "$res" --caller cre --method POST --path "$coll" \
+    --body "$full"
+t "eval create denied" 2 \
+    '"operation":"create","status":403,"code":40310,"reason":"caller '\
+'\\"ed\\" is not a creator of app '"$app"'"' "" -- \
+    "$cli" eval "$res" --caller ed --method POST --path "$coll" \
+    --body "$full"
+t "eval create missing field" 2 \
+    '"operation":"create","status":400,"code":40008,"reason":"field '\
+'\\"url\\" is required"' "" -- \
+    "$cli" eval "$res" --caller cre --method POST --path "$coll" \
+    --body "$(body '{"name":"n","events":["meeting.started"]}' nourl.json)"
+t "eval create {}" 2 '"code":40008,"reason":"field \\"events\\" is' "" -- \
+    "$cli" eval "$res" --caller cre --method POST --path "$coll" \
+    --body "$nothing"
+t "eval create needs Content-Type" 2 '"status":415' "" -- \
+    "$cli" eval "$res" --caller cre --method POST --path "$coll" \
+    --body "$full" --no-content-type
+
+# an omitted "enabled" is true, and the enabler rule judges it
+cat > "$tmp/noenable.json" <<EOF
+{"accounts": {"*": {"apps": {"*": {
+  "editors": ["ed"], "creators": ["ed"],
+  "urls": ["https://hooks.example.com/rtk/"], "events": ["meeting.started"]
+}}}}}
+EOF
+t "eval create: enabled defaults to true" 2 \
+    '"operation":"create","status":403,"code":40303' "" -- \
+    "$cli" eval "$tmp/noenable.json" --caller ed --method POST \
+    --path "$coll" --body "$full"
+t "eval create: enabled false needs no enabler" 0 '"decision":"allow"' "" \
+    -- "$cli" eval "$tmp/noenable.json" --caller ed --method POST \
+    --path "$coll" --body "$(body '{"enabled":false,"name":"n",
+"url":"https://hooks.example.com/rtk/in","events":["meeting.started"]}' \
+    off.json)"
+t "eval replace: enabled defaults to true" 2 \
+    '"operation":"replace","status":403,"code":40303' "" -- \
+    "$cli" eval "$tmp/noenable.json" --caller ed --method PUT \
+    --path "$path" --body "$full"
+t "eval edit: nothing filled in" 0 '"operation":"edit"' "" -- \
+    "$cli" eval "$tmp/noenable.json" --caller ed --path "$path" \
+    --body "$(body '{"name":"n"}' name.json)"
+
+t "eval replace" 0 '"decision":"allow","operation":"replace"' "" -- \
+    "$cli" eval "$res" --caller ed --method PUT --path "$path" \
+    --body "$full"
+t "eval replace denied" 2 '"operation":"replace","status":403,"code":40302' \
+    "" -- "$cli" eval "$res" --caller cre --method PUT --path "$path" \
+    --body "$full"
+t "eval replace missing field" 2 '"status":400,"code":40008' "" -- \
+    "$cli" eval "$res" --caller ed --method PUT --path "$path" \
+    --body "$(body '{"url":"https://hooks.example.com/rtk/in",
+"events":["meeting.started"]}' noname.json)"
+
+t "eval edit {}" 0 '"decision":"allow","operation":"edit"' "" -- \
+    "$cli" eval "$res" --caller ed --method PATCH --path "$path" \
+    --body "$nothing"
+t "eval edit {} denied" 2 '"operation":"edit","status":403,"code":40302' \
+    "" -- "$cli" eval "$res" --caller rita --method PATCH --path "$path" \
+    --body "$nothing"
+
+t "eval delete" 0 '"decision":"allow","operation":"delete"' "" -- \
+    "$cli" eval "$res" --caller del --method DELETE --path "$path"
+t "eval delete denied" 2 \
+    '"operation":"delete","status":403,"code":40311,"reason":"caller '\
+'\\"ed\\" is not a deleter of app '"$app"'"' "" -- \
+    "$cli" eval "$res" --caller ed --method DELETE --path "$path"
+t "eval delete with a body" 2 \
+    '"status":400,"code":40016,"reason":"a DELETE request takes no body"' \
+    "" -- "$cli" eval "$res" --caller del --method DELETE --path "$path" \
+    --body "$nothing"
+t "eval delete: no deleters, nobody" 2 '"code":40311' "" -- \
+    "$cli" eval "$res" --caller ed --method DELETE \
+    --path "/accounts/$acct/realtime/kit/$stagingapp/webhooks/$hook"
+
+t "eval webhooks/all" 2 '"status":404,"code":40404' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$coll/all"
+t "eval collection trailing slash" 2 '"status":400,"code":40014' "" -- \
+    "$cli" eval "$res" --caller rita --method GET --path "$coll/"
+
+# per-webhook rules: the webhook's entry decides alone
+
+t "eval webhook rule allows what the app denies" 0 \
+    '"decision":"allow","operation":"delete",.*"rule":"accounts\.'"$acct"\
+'\.apps\.'"$app"'\.webhooks\.'"$hook2"'"' "" -- \
+    "$cli" eval "$res" --caller mallory --method DELETE --path "$hook2path"
+t "eval webhook rule denies what the app allows (report-only)" 3 \
+    '"decision":"would_deny","operation":"delete","status":403,'\
+'"code":40311,.*webhooks\.'"$hook2"'"' "" -- \
+    "$cli" eval "$res" --caller del --method DELETE --path "$hook2path"
+t "eval webhook rule: no url merged from the app" 3 \
+    '"decision":"would_deny","operation":"edit",.*"code":40305' "" -- \
+    "$cli" eval "$res" --caller mallory --path "$hook2path" \
+    --body "$(body '{"url":"https://hooks.example.com/rtk/in"}' url.json)"
+t "eval webhook rule: readers default to its editors" 0 \
+    '"decision":"allow","operation":"get"' "" -- \
+    "$cli" eval "$res" --caller mallory --method GET --path "$hook2path"
+t "eval webhook rule: list is the app's" 2 '"code":40309,.*apps\.'"$app"'"' \
+    "" -- "$cli" eval "$res" --caller mallory --method GET --path "$coll"
+
+# the 32-hex spelling of an app reaches the same rule, named as the file
+
+t "eval hex app: the uuid's rule" 0 \
+    '"decision":"allow","operation":"get",.*"rule":"accounts\.'"$acct"\
+'\.apps\.'"$app"'"' "" -- \
+    "$cli" eval "$res" --caller rita --method GET \
+    --path "/accounts/$acct/realtime/kit/$apphex/webhooks/$hook"
+t "eval hex app: the webhook's rule" 0 '"rule":"[^"]*webhooks\.'"$hook2"'"' \
+    "" -- "$cli" eval "$res" --caller mallory --method DELETE \
+    --path "/accounts/$acct/realtime/kit/$apphex/webhooks/$hook2"
+t "eval hex app: named as the request does" 2 \
+    '"reason":"caller \\"nobody\\" is not a reader of app '"$apphex"'"' "" \
+    -- "$cli" eval "$res" --caller nobody --method GET \
+    --path "/accounts/$acct/realtime/kit/$apphex/webhooks"
+t "eval uppercase hex app" 2 '"status":404,"code":40403' "" -- \
+    "$cli" eval "$res" --caller rita --method GET \
+    --path "/accounts/$acct/realtime/kit/${apphex^^}/webhooks"
+
+printf '{"accounts": {"*": {"apps": {\n"%s": {"editors": ["a"]},\n' \
+    "$app" > "$tmp/twice.json"
+printf '"%s": {"editors": ["b"]}}}}}\n' "$apphex" >> "$tmp/twice.json"
+t "check the same app twice" 1 "" \
+    "^$tmp/twice.json:3:1: duplicate key \"$apphex\" \(the same app as "\
+"\"$app\"\)" -- "$cli" check "$tmp/twice.json"
+
+printf '{"accounts": {"*": {"apps": {"*": {"editors": ["a"],\n' \
+    > "$tmp/badhook.json"
+printf '  "webhooks": {"*": {"editors": ["a"]}}}}}}}\n' >> "$tmp/badhook.json"
+t "check bad webhook id" 1 "" \
+    "^$tmp/badhook.json:2:16: bad webhook id \"\*\" \(want a lowercase "\
+"UUID\)" -- "$cli" check "$tmp/badhook.json"
+
+# url patterns: a trailing slash names the paths below it only
+
+t "eval url below a trailing-slash pattern" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$res" --caller ed --path "$path" \
+    --body "$(body '{"url":"https://hooks.example.com/rtk/"}' slash.json)"
+t "eval url without the pattern's trailing slash" 2 \
+    '"code":40305,"reason":"url \\"https://hooks.example.com/rtk\\" not in '\
+'allowlist' "" -- "$cli" eval "$res" --caller ed --path "$path" \
+    --body "$(body '{"url":"https://hooks.example.com/rtk"}' noslash.json)"
+t "eval url, pattern without trailing slash" 0 '"decision":"allow"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$path" \
+    --body "$(body '{"url":"https://hooks.example.com/rtk"}' bare.json)"
+
 # eval: errors before the policy, reported the same way
 
 t "eval route query" 2 \
-    '"decision":"deny","status":400,"code":40013,.*"rule":""' "" -- \
+    '"decision":"deny","operation":"","status":400,"code":40013,'\
+'.*"rule":""' "" -- \
     "$cli" eval "$example" --caller alice --path "$path?x=1" --body "$demo"
 
 t "eval route not found" 2 '"status":404,"code":40401' "" -- \
@@ -242,7 +480,7 @@ t "eval bad account id" 2 '"status":404,"code":40402' "" -- \
 
 t "eval method" 2 '"status":405,"code":40501' "" -- \
     "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
-    --method GET
+    --method POST
 
 t "eval empty caller" 2 '"status":401,"code":40101' "" -- \
     "$cli" eval "$example" --caller '' --path "$path" --body "$demo"
@@ -262,13 +500,20 @@ t "eval body bad url" 2 '"status":400,"code":40007' "" -- \
 # eval: the gateway's checks, in its order, with its messages
 
 t "eval method message" 2 \
-    '^\{"decision":"deny","status":405,"code":40501,"reason":"method GET is '\
-'not allowed, use PATCH","rule":""\}$' "" -- \
+    '^\{"decision":"deny","operation":"","status":405,"code":40501,'\
+'"reason":"method POST is not allowed, use GET, PUT, PATCH or DELETE",'\
+'"rule":""\}$' "" -- \
     "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
-    --method GET
+    --method POST
+
+t "eval method message, collection" 2 \
+    '"status":405,"code":40501,"reason":"method PATCH is not allowed, use '\
+'GET or POST"' "" -- \
+    "$cli" eval "$example" --caller alice --path "$coll" --body "$demo"
 
 t "eval method echo cut at 16 bytes" 2 \
-    '"reason":"method ABCDEFGHIJKLMNOP is not allowed, use PATCH"' "" -- \
+    '"reason":"method ABCDEFGHIJKLMNOP is not allowed, use GET, PUT, PATCH '\
+'or DELETE"' "" -- \
     "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
     --method ABCDEFGHIJKLMNOPQRSTUVWXYZ
 
@@ -335,7 +580,7 @@ t "eval order: route before method" 2 '"status":404,"code":40401' "" -- \
 
 t "eval order: method before identity" 2 '"status":405' "" -- \
     "$cli" eval "$example" --caller '' --path "$path" --body "$syntax" \
-    --method GET --no-content-type --body-max-size 1
+    --method POST --no-content-type --body-max-size 1
 
 t "eval order: identity before content type" 2 '"status":401' "" -- \
     "$cli" eval "$example" --caller '' --path "$path" --body "$syntax" \
@@ -358,8 +603,18 @@ t "eval bad --body-max-size" 1 "" "needs a number of bytes" -- \
     "$cli" eval "$example" --caller alice --path "$path" --body "$demo" \
     --body-max-size 10k
 
-t "eval missing --body" 1 "" "needs --caller, --path and --body" -- \
-    "$cli" eval "$example" --caller alice --path "$path"
+t "eval missing --path" 1 "" "needs --caller and --path" -- \
+    "$cli" eval "$example" --caller alice --body "$demo"
+t "eval missing --caller" 1 "" "needs --caller and --path" -- \
+    "$cli" eval "$example" --path "$path" --body "$demo"
+t "eval edit without --body" 1 "" "^rtk-policy: edit \(PATCH\) needs --body" \
+    -- "$cli" eval "$example" --caller alice --path "$path"
+t "eval create without --body" 1 "" "create \(POST\) needs --body" -- \
+    "$cli" eval "$example" --caller alice --path "$coll" --method POST
+t "eval replace without --body" 1 "" "replace \(PUT\) needs --body" -- \
+    "$cli" eval "$example" --caller alice --path "$path" --method PUT
+t "eval no --body, refused before the operation" 2 '"status":404' "" -- \
+    "$cli" eval "$example" --caller alice --path /client/v4/zones
 t "eval option without value" 1 "" "--caller needs a value" -- \
     "$cli" eval "$example" --path "$path" --body "$demo" --caller
 t "eval unknown option" 1 "" "unknown option --verbose" -- \

@@ -20,11 +20,13 @@
 #include "rtk_body.h"
 #include "rtk_policy.h"
 #include "rtk_txn.h"
+#include "rtk_answer.h"
 
 
 #define NGX_HTTP_RTK_FINGERPRINT_LEN  16
 #define NGX_HTTP_RTK_SECRET_MAX       1024
 #define NGX_HTTP_RTK_AUDIT_KEY_MIN    32
+#define NGX_HTTP_RTK_ANSWER_MAX       8192   /* of a create's answer */
 
 
 /* a page range holding a secret, see ngx_http_rtk_token.c */
@@ -129,6 +131,11 @@ typedef struct {
 
     ngx_chain_t               *envelope;     /* error body to send */
 
+    /* the answer to a create, read for the created webhook's id */
+    u_char                    *answer;
+    size_t                     answer_len;
+    u_char                     created[RTK_UUID_LEN + 1];
+
     /* the upstream request, see ngx_http_rtk_inject.c */
     ngx_http_request_t        *request;
     ngx_buf_t                 *upstream_header;   /* holds the token */
@@ -169,7 +176,7 @@ ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
 
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
-ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r, const char *methods);
 
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);

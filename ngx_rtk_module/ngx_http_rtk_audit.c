@@ -320,13 +320,13 @@ static ngx_int_t
 ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_uint_t outcome)
 {
-    u_char                     *line;
-    size_t                      size;
+    u_char                     *line, *webhook;
+    size_t                      size, len;
     ngx_tm_t                    tm;
     rtk_txn_t                  *txn;
     ngx_uint_t                  status;
     ngx_time_t                 *tp;
-    const char                 *decision;
+    const char                 *op, *decision;
     rtk_error_t                 err;
     ngx_http_rtk_line_t         l;
     ngx_http_rtk_loc_conf_t    *rlcf;
@@ -382,24 +382,47 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_line_str(&l, "method", r->method_name.data,
                           ngx_min(r->method_name.len, 32));
 
-    /* validated lowercase hex ids: nothing to escape */
+    if (txn->op_known) {
+        op = rtk_op_name(txn->op);
+        ngx_http_rtk_line_safe(&l, "operation", (u_char *) op,
+                               ngx_strlen(op));
+
+    } else {
+        ngx_http_rtk_line_raw(&l, ",\"operation\":null");
+    }
+
+    /* validated lowercase hex ids, and a created one checked alike */
+
+    webhook = (u_char *) txn->route.webhook;
+    len = txn->route.webhook_len;
+
+    if (outcome && ctx->created[0] != '\0') {
+        webhook = ctx->created;
+        len = RTK_UUID_LEN;
+    }
 
     if (txn->routed) {
         ngx_http_rtk_line_safe(&l, "account", (u_char *) txn->route.account,
                                RTK_ACCOUNT_ID_LEN);
         ngx_http_rtk_line_safe(&l, "app", (u_char *) txn->route.app,
                                txn->route.app_len);
-        ngx_http_rtk_line_safe(&l, "webhook", (u_char *) txn->route.webhook,
-                               RTK_UUID_LEN);
 
     } else {
-        ngx_http_rtk_line_raw(&l, ",\"account\":null,\"app\":null,"
-                                  "\"webhook\":null");
+        ngx_http_rtk_line_raw(&l, ",\"account\":null,\"app\":null");
+    }
+
+    if (len) {
+        ngx_http_rtk_line_safe(&l, "webhook", webhook, len);
+
+    } else {
+        ngx_http_rtk_line_raw(&l, ",\"webhook\":null");
     }
 
     ngx_http_rtk_line_raw(&l, ",\"changes\":");
 
-    if (txn->parsed) {
+    /* list, get and delete change nothing */
+
+    if (txn->parsed && txn->op_known && rtk_op_has_body(txn->op)) {
         ngx_http_rtk_line_changes(&l, &txn->body);
 
     } else {

@@ -81,6 +81,19 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
                             "the Cloudflare API sent an invalid response");
     }
 
+    /* the answer to a create names the new webhook for the audit trail */
+
+    if (ctx->forwarded && ctx->txn.op_known && ctx->txn.op == RTK_OP_CREATE
+        && r->headers_out.status >= NGX_HTTP_OK
+        && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE
+        && r->err_status == 0 && ctx->answer == NULL)
+    {
+        ctx->answer = ngx_pnalloc(r->pool, NGX_HTTP_RTK_ANSWER_MAX);
+        if (ctx->answer == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     /*
      * err_status is set only for responses nginx generates itself; a page
      * an error_page redirected to is the operator's answer (error_page is
@@ -114,7 +127,7 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
     /* nginx refuses TRACE itself, before the gateway can say what fits */
 
     if (status == NGX_HTTP_NOT_ALLOWED && !ctx->txn.routed
-        && ngx_http_rtk_allow(r) != NGX_OK)
+        && ngx_http_rtk_allow(r, rtk_txn_allow(&ctx->txn)) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -142,12 +155,28 @@ ngx_http_rtk_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_rtk_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
+    size_t               n;
     ngx_chain_t         *cl;
     ngx_http_rtk_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
-    if (ctx == NULL || ctx->envelope == NULL || r != r->main) {
+    if (ctx == NULL || r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* a copy of the answer's start, read only for the id it names */
+
+    for (cl = in; ctx->answer && cl; cl = cl->next) {
+        if (ngx_buf_in_memory(cl->buf)) {
+            n = ngx_min((size_t) (cl->buf->last - cl->buf->pos),
+                        NGX_HTTP_RTK_ANSWER_MAX - ctx->answer_len);
+            ngx_memcpy(ctx->answer + ctx->answer_len, cl->buf->pos, n);
+            ctx->answer_len += n;
+        }
+    }
+
+    if (ctx->envelope == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
 

@@ -259,11 +259,15 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         }
     }
 
-    cl = r->upstream->request_bufs->next;
-    body = r->request_body ? r->request_body->bufs->buf : NULL;
+    /* the canonical body, or none at all for list, get and delete */
 
-    if (cl == NULL || cl->next != NULL || body == NULL
-        || cl->buf->pos != body->pos || cl->buf->last != body->last)
+    cl = r->upstream->request_bufs->next;
+    body = (r->request_body && r->request_body->bufs)
+           ? r->request_body->bufs->buf : NULL;
+
+    if (body == NULL ? cl != NULL
+        : (cl == NULL || cl->next != NULL
+           || cl->buf->pos != body->pos || cl->buf->last != body->last))
     {
         ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
                       "rtk: the proxy module did not send the validated "

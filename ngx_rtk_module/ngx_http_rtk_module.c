@@ -197,7 +197,7 @@ ngx_http_rtk_ctx_cleanup(void *data)
 
 
 ngx_int_t
-ngx_http_rtk_allow(ngx_http_request_t *r)
+ngx_http_rtk_allow(ngx_http_request_t *r, const char *methods)
 {
     ngx_table_elt_t  *h;
 
@@ -208,7 +208,8 @@ ngx_http_rtk_allow(ngx_http_request_t *r)
 
     h->hash = 1;
     ngx_str_set(&h->key, "Allow");
-    ngx_str_set(&h->value, "PATCH");
+    h->value.data = (u_char *) methods;
+    h->value.len = ngx_strlen(methods);
 
     return NGX_OK;
 }

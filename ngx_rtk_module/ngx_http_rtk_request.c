@@ -21,7 +21,8 @@ static ngx_int_t ngx_http_rtk_body_collect(ngx_http_request_t *r,
     rtk_txn_t *txn, size_t max, u_char **data, size_t *len);
 static ngx_int_t ngx_http_rtk_rewrite(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
-static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r,
+    ngx_uint_t body);
 static ngx_table_elt_t *ngx_http_rtk_push_header(ngx_list_t *headers,
     ngx_str_t *key, ngx_str_t *lowcase, ngx_str_t *value);
 static ngx_uint_t ngx_http_rtk_stripped_header(ngx_table_elt_t *h);
@@ -133,7 +134,7 @@ ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
     if (rtk_txn_method(txn, r->method_name.data, r->method_name.len)
         != RTK_OK)
     {
-        if (ngx_http_rtk_allow(r) != NGX_OK) {
+        if (ngx_http_rtk_allow(r, rtk_txn_allow(txn)) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -363,28 +364,34 @@ ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     out = ctx->txn.canonical;
     len = ctx->txn.canonical_len;
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
+    /* list, get and delete send no body, and no framing for one */
+
+    cl = NULL;
+
+    if (out != NULL) {
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->start = out;
+        b->pos = out;
+        b->last = out + len;
+        b->end = b->last;
+        b->memory = 1;
+        b->last_buf = 1;
+
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
     }
-
-    b->start = out;
-    b->pos = out;
-    b->last = out + len;
-    b->end = b->last;
-    b->memory = 1;
-    b->last_buf = 1;
-
-    cl = ngx_alloc_chain_link(r->pool);
-    if (cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    cl->buf = b;
-    cl->next = NULL;
 
     r->request_body->bufs = cl;
-    r->headers_in.content_length_n = len;
+    r->headers_in.content_length_n = out ? (off_t) len : -1;
     r->headers_in.chunked = 0;
 
     path = ngx_pnalloc(r->pool, RTK_ROUTE_PATH_MAX);
@@ -404,12 +411,12 @@ ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     r->valid_location = 0;
     r->quoted_uri = 0;
 
-    return ngx_http_rtk_rewrite_headers(r);
+    return ngx_http_rtk_rewrite_headers(r, out != NULL);
 }
 
 
 static ngx_int_t
-ngx_http_rtk_rewrite_headers(ngx_http_request_t *r)
+ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
 {
     ngx_uint_t                  i;
     ngx_list_t                  old, *headers;
@@ -455,11 +462,15 @@ ngx_http_rtk_rewrite_headers(ngx_http_request_t *r)
         *nh = h[i];
     }
 
-    ct = ngx_http_rtk_push_header(headers, &ngx_http_rtk_content_type,
-                                  &ngx_http_rtk_content_type_lc,
-                                  &ngx_http_rtk_json);
-    if (ct == NULL) {
-        return NGX_ERROR;
+    ct = NULL;
+
+    if (body) {
+        ct = ngx_http_rtk_push_header(headers, &ngx_http_rtk_content_type,
+                                      &ngx_http_rtk_content_type_lc,
+                                      &ngx_http_rtk_json);
+        if (ct == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
@@ -647,6 +658,14 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
     }
 
     if (ctx->forwarded) {
+        if (ctx->answer_len
+            && rtk_answer_webhook_id(ctx->answer, ctx->answer_len,
+                                     (char *) ctx->created)
+               != RTK_OK)
+        {
+            ctx->created[0] = '\0';
+        }
+
         (void) ngx_http_rtk_audit_outcome(r, ctx);
     }
 

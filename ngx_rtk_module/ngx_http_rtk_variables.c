@@ -23,6 +23,7 @@ static ngx_int_t ngx_http_rtk_caller(ngx_http_request_t *r,
 #define NGX_HTTP_RTK_VAR_DECISION     4
 #define NGX_HTTP_RTK_VAR_CODE         5
 #define NGX_HTTP_RTK_VAR_FINGERPRINT  6
+#define NGX_HTTP_RTK_VAR_OPERATION    7
 
 
 static ngx_http_variable_t  ngx_http_rtk_vars[] = {
@@ -47,6 +48,9 @@ static ngx_http_variable_t  ngx_http_rtk_vars[] = {
 
     { ngx_string("rtk_token_fingerprint"), NULL, ngx_http_rtk_variable,
       NGX_HTTP_RTK_VAR_FINGERPRINT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("rtk_operation"), NULL, ngx_http_rtk_variable,
+      NGX_HTTP_RTK_VAR_OPERATION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -106,7 +110,9 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     case NGX_HTTP_RTK_VAR_APP:
     case NGX_HTTP_RTK_VAR_WEBHOOK:
 
-        if (!ctx->txn.routed) {
+        if (!ctx->txn.routed
+            || (data == NGX_HTTP_RTK_VAR_WEBHOOK && !ctx->txn.route.item))
+        {
             v->not_found = 1;
             return NGX_OK;
         }
@@ -136,6 +142,18 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         v->len = ngx_sprintf(p, "%d", ctx->txn.settled
                                        ? ctx->txn.outcome.code : 0)
                  - p;
+        break;
+
+    case NGX_HTTP_RTK_VAR_OPERATION:
+
+        if (!ctx->txn.op_known) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = (u_char *) rtk_op_name(ctx->txn.op);
+        v->data = p;
+        v->len = ngx_strlen(p);
         break;
 
     default: /* NGX_HTTP_RTK_VAR_FINGERPRINT */

@@ -132,10 +132,11 @@ rtk_event_lookup(const unsigned char *s, size_t len)
 
 
 int
-rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
-    rtk_alloc_pt alloc, void *pool, rtk_error_t *err)
+rtk_body_parse(rtk_body_t *body, int op, const unsigned char *data,
+    size_t len, rtk_alloc_pt alloc, void *pool, rtk_error_t *err)
 {
     size_t          n, pos;
+    unsigned        missing;
     const char     *what;
     yajl_handle     h;
     yajl_status     rc;
@@ -143,6 +144,11 @@ rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
     rtk_body_ctx_t  ctx;
 
     memset(body, 0, sizeof(rtk_body_t));
+
+    /* not even whitespace: whatever comes would be forwarded unread */
+    if (!rtk_op_has_body(op)) {
+        return (len == 0) ? RTK_OK : rtk_body_unexpected(err, op);
+    }
 
     /* an empty body may come as a NULL pointer */
     if (len == 0) {
@@ -241,11 +247,40 @@ rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
         return RTK_ERROR;
     }
 
-    if (body->fields == 0) {
-        return rtk_error_set(err, RTK_E_BODY_EMPTY, "body has no fields");
+    /* an edit changes what it names, and "{}" names nothing */
+    if (op == RTK_OP_EDIT) {
+        return RTK_OK;
+    }
+
+    /* the first one missing, in the order of the canonical form */
+    missing = (RTK_FIELD_EVENTS | RTK_FIELD_NAME | RTK_FIELD_URL)
+              & ~body->fields;
+
+    if (missing != 0) {
+        for (n = 0; !(missing & (1u << n)); n++) {
+            /* void */
+        }
+
+        return rtk_error_set(err, RTK_E_FIELD_MISSING,
+                             "field \"%s\" is required", rtk_field_names[n]);
+    }
+
+    /* the API's default, made explicit: what is evaluated is sent */
+    if (!(body->fields & RTK_FIELD_ENABLED)) {
+        body->enabled = 1;
+        body->fields |= RTK_FIELD_ENABLED;
+        body->defaults |= RTK_FIELD_ENABLED;
     }
 
     return RTK_OK;
+}
+
+
+int
+rtk_body_unexpected(rtk_error_t *err, int op)
+{
+    return rtk_error_set(err, RTK_E_BODY_UNEXPECTED,
+                         "a %s request takes no body", rtk_op_method(op));
 }
 
 

@@ -2,8 +2,11 @@
 /*
  * Copyright (C) ngx_rtk_module authors
  *
- * The edit-webhook body: strict parsing with yajl's callback parser and
- * the canonical form that is sent upstream instead of the client's bytes.
+ * The webhook bodies: strict parsing with yajl's callback parser and the
+ * canonical form that is sent upstream instead of the client's bytes.
+ * One schema, the operation decides what is required: create and replace
+ * need name, url and events (enabled defaults to true), edit needs
+ * nothing ({} is a valid edit), list, get and delete take no body.
  */
 
 
@@ -28,6 +31,7 @@
 
 typedef struct {
     unsigned                 fields;       /* RTK_FIELD_* present */
+    unsigned                 defaults;     /* of fields, the filled in */
     unsigned                 enabled;      /* 0 or 1 */
     unsigned                 events;       /* bit i: rtk_event_names[i] */
 
@@ -48,15 +52,22 @@ extern const char *const  rtk_field_names[4];    /* by bit position */
 int rtk_event_lookup(const unsigned char *s, size_t len);
 
 /*
- * Parses and validates one JSON object.  Memory for name and url comes
+ * Parses and validates the body of an operation (RTK_OP_*): one JSON
+ * object for create, replace and edit, nothing at all for the others
+ * (400 RTK_E_BODY_UNEXPECTED).  For create and replace a missing name,
+ * url or events is 400 RTK_E_FIELD_MISSING, and a missing enabled is
+ * set to true (and marked in defaults).  Memory for name and url comes
  * from alloc.  On failure err names the field and the problem.
  */
-int rtk_body_parse(rtk_body_t *body, const unsigned char *data, size_t len,
-    rtk_alloc_pt alloc, void *pool, rtk_error_t *err);
+int rtk_body_parse(rtk_body_t *body, int op, const unsigned char *data,
+    size_t len, rtk_alloc_pt alloc, void *pool, rtk_error_t *err);
+
+/* the message of RTK_E_BODY_UNEXPECTED, "a GET request takes no body" */
+int rtk_body_unexpected(rtk_error_t *err, int op);
 
 /*
  * The canonical serialization: keys in the order enabled, events, name,
- * url; events in documented order; no whitespace.
+ * url, defaults included; events in documented order; no whitespace.
  */
 int rtk_body_serialize(const rtk_body_t *body, rtk_alloc_pt alloc,
     void *pool, unsigned char **out, size_t *out_len);

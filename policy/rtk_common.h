@@ -31,12 +31,14 @@
 #define RTK_E_FIELD_VALUE        40005
 #define RTK_E_BODY_EMPTY         40006
 #define RTK_E_URL_INVALID        40007
+#define RTK_E_FIELD_MISSING      40008
 #define RTK_E_PATH_ENCODED       40010
 #define RTK_E_PATH_DOT_SEGMENT   40011
 #define RTK_E_PATH_DOUBLE_SLASH  40012
 #define RTK_E_PATH_QUERY         40013
 #define RTK_E_PATH_TRAILING      40014
 #define RTK_E_BAD_REQUEST        40015
+#define RTK_E_BODY_UNEXPECTED    40016
 
 #define RTK_E_IDENTITY_MISSING   40101
 
@@ -48,6 +50,9 @@
 #define RTK_E_DENY_EVENT         40306
 #define RTK_E_DENY_FIELD         40307
 #define RTK_E_DENY_NO_TOKEN      40308
+#define RTK_E_DENY_READ          40309
+#define RTK_E_DENY_CREATE        40310
+#define RTK_E_DENY_DELETE        40311
 
 #define RTK_E_ROUTE_NOT_FOUND    40401
 #define RTK_E_ROUTE_ACCOUNT      40402
@@ -69,6 +74,23 @@
 #define RTK_ERROR_MESSAGE_MAX      256
 
 
+/*
+ * The operations of the webhooks resource: list and create on the
+ * collection, the others on one webhook.
+ */
+
+typedef enum {
+    RTK_OP_LIST = 0,
+    RTK_OP_CREATE,
+    RTK_OP_GET,
+    RTK_OP_REPLACE,
+    RTK_OP_EDIT,
+    RTK_OP_DELETE
+} rtk_op_e;
+
+#define RTK_OP_COUNT                 6
+
+
 typedef struct {
     int                      status;    /* HTTP status to answer */
     int                      code;      /* RTK_E_* */
@@ -79,6 +101,15 @@ typedef struct {
 /* returns NULL on failure; memory is released by the provider */
 typedef void *(*rtk_alloc_pt)(void *data, size_t size);
 
+
+/* "list", "create", "get", "replace", "edit", "delete"; else "unknown" */
+const char *rtk_op_name(int op);
+
+/* the method of an operation: "GET", "POST", "PUT", "PATCH", "DELETE" */
+const char *rtk_op_method(int op);
+
+/* 1 for the operations that carry a body: create, replace and edit */
+int rtk_op_has_body(int op);
 
 int rtk_error_set(rtk_error_t *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -2,9 +2,9 @@
 /*
  * Copyright (C) ngx_rtk_module authors
  *
- * The policy: who may change which webhook, to where, for which events.
- * Loaded once from a JSON file, then evaluated per request with hash
- * lookups only.  Deny by default.
+ * The policy: who may list, read, create, change and delete which
+ * webhooks, to where, for which events.  Loaded once from a JSON file,
+ * then evaluated per request with hash lookups only.  Deny by default.
  */
 
 
@@ -21,7 +21,7 @@
 #define RTK_DECISION_DENY           1
 #define RTK_DECISION_WOULD_DENY     2    /* report-only: forwarded */
 
-#define RTK_RULE_NAME_MAX         128
+#define RTK_RULE_NAME_MAX         160    /* "accounts.A.apps.B.webhooks.C" */
 #define RTK_POLICY_HASH_LEN        64    /* SHA-256, hex */
 
 
@@ -53,9 +53,14 @@ const char *rtk_policy_hash(const rtk_policy_t *policy);
 /* the number of app entries, for diagnostics */
 size_t rtk_policy_apps(const rtk_policy_t *policy);
 
+/*
+ * The decision for one operation (RTK_OP_*) of the caller on the route.
+ * body is the parsed body of create, replace and edit (with create's and
+ * replace's default filled in); NULL for list, get and delete.
+ */
 void rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
-    size_t caller_len, const rtk_route_t *route, const rtk_body_t *body,
-    rtk_decision_t *decision);
+    size_t caller_len, const rtk_route_t *route, int op,
+    const rtk_body_t *body, rtk_decision_t *decision);
 
 
 #endif /* _RTK_POLICY_H_INCLUDED_ */

@@ -297,6 +297,7 @@ rtk_policy_free(rtk_policy_t *policy)
 
     free(policy->accounts.slots);
     free(policy->apps.slots);
+    free(policy->webhooks.slots);
     free(policy->callers.slots);
     free(policy->groups.slots);
     free(policy->urls.slots);

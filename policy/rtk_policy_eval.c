@@ -2,7 +2,8 @@
 /*
  * Copyright (C) ngx_rtk_module authors
  *
- * Evaluation: hash lookups and small sorted sets, deny by default.
+ * Evaluation: hash lookups and small sorted sets, deny by default.  The
+ * most specific rule decides alone: a webhook's entry, else its app's.
  */
 
 
@@ -21,6 +22,10 @@ static int rtk_policy_member(const rtk_policy_set_t *set,
 static int rtk_policy_fields(const rtk_policy_app_t *app,
     const rtk_policy_caller_t *c, unsigned *allowed);
 static int rtk_policy_check(const rtk_policy_app_t *app,
+    const rtk_policy_caller_t *c, const unsigned char *caller,
+    size_t caller_len, const rtk_route_t *route, int op,
+    const rtk_body_t *body, rtk_error_t *reason);
+static int rtk_policy_check_body(const rtk_policy_app_t *app,
     const rtk_policy_caller_t *c, const unsigned char *caller,
     size_t caller_len, const rtk_route_t *route, const rtk_body_t *body,
     rtk_error_t *reason);
@@ -59,11 +64,17 @@ rtk_policy_find_u32(const uint32_t *items, uint32_t n, uint32_t key)
 }
 
 
+/* a webhook entry's own, its app entry's, its account's, the file's */
+
 static unsigned
 rtk_policy_app_mode(const rtk_policy_t *policy, const rtk_policy_app_t *app)
 {
     if (app->mode != RTK_MODE_UNSET) {
         return app->mode;
+    }
+
+    if (app->app != NULL && app->app->mode != RTK_MODE_UNSET) {
+        return app->app->mode;
     }
 
     if (app->account->mode != RTK_MODE_UNSET) {
@@ -142,23 +153,81 @@ rtk_policy_fields(const rtk_policy_app_t *app, const rtk_policy_caller_t *c,
 }
 
 
-/* the checks in their order; the first failing one decides */
+/* the checks of an operation in their order; the first failing decides */
 
 static int
 rtk_policy_check(const rtk_policy_app_t *app, const rtk_policy_caller_t *c,
     const unsigned char *caller, size_t caller_len, const rtk_route_t *route,
-    const rtk_body_t *body, rtk_error_t *reason)
+    int op, const rtk_body_t *body, rtk_error_t *reason)
+{
+    char  clip[RTK_POLICY_CLIP + 4];
+
+    switch (op) {
+
+    case RTK_OP_LIST:
+    case RTK_OP_GET:
+        /* without "readers", whoever may edit may read */
+        if (rtk_policy_member(app->has_readers ? &app->readers
+                                               : &app->editors, c))
+        {
+            return RTK_OK;
+        }
+
+        rtk_policy_clip(clip, caller, caller_len);
+
+        return rtk_error_set(reason, RTK_E_DENY_READ,
+                             "caller \"%s\" is not a reader of app %s",
+                             clip, route->app);
+
+    case RTK_OP_DELETE:
+        if (rtk_policy_member(&app->deleters, c)) {
+            return RTK_OK;
+        }
+
+        rtk_policy_clip(clip, caller, caller_len);
+
+        return rtk_error_set(reason, RTK_E_DENY_DELETE,
+                             "caller \"%s\" is not a deleter of app %s",
+                             clip, route->app);
+
+    case RTK_OP_CREATE:
+        if (!rtk_policy_member(&app->creators, c)) {
+            rtk_policy_clip(clip, caller, caller_len);
+
+            return rtk_error_set(reason, RTK_E_DENY_CREATE,
+                                 "caller \"%s\" is not a creator of app %s",
+                                 clip, route->app);
+        }
+
+        break;
+
+    default: /* RTK_OP_REPLACE, RTK_OP_EDIT */
+        if (!rtk_policy_member(&app->editors, c)) {
+            rtk_policy_clip(clip, caller, caller_len);
+
+            return rtk_error_set(reason, RTK_E_DENY_EDITOR,
+                                 "caller \"%s\" is not an editor of app %s",
+                                 clip, route->app);
+        }
+
+        break;
+    }
+
+    /* then what the body asks for: create and replace name every field */
+
+    return rtk_policy_check_body(app, c, caller, caller_len, route, body,
+                                 reason);
+}
+
+
+static int
+rtk_policy_check_body(const rtk_policy_app_t *app,
+    const rtk_policy_caller_t *c, const unsigned char *caller,
+    size_t caller_len, const rtk_route_t *route, const rtk_body_t *body,
+    rtk_error_t *reason)
 {
     char      clip[RTK_POLICY_CLIP + 4];
     unsigned  allowed, bad;
-
-    if (!rtk_policy_member(&app->editors, c)) {
-        rtk_policy_clip(clip, caller, caller_len);
-
-        return rtk_error_set(reason, RTK_E_DENY_EDITOR,
-                             "caller \"%s\" is not an editor of app %s",
-                             clip, route->app);
-    }
 
     if (app->nfields != 0 && rtk_policy_fields(app, c, &allowed)) {
         bad = body->fields & ~allowed & 0x0f;
@@ -284,21 +353,29 @@ rtk_policy_check_url(const rtk_policy_app_t *app, const rtk_route_t *route,
 
 void
 rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
-    size_t caller_len, const rtk_route_t *route, const rtk_body_t *body,
-    rtk_decision_t *decision)
+    size_t caller_len, const rtk_route_t *route, int op,
+    const rtk_body_t *body, rtk_decision_t *decision)
 {
     size_t                 n;
     unsigned               mode;
     const char            *rule;
-    rtk_policy_app_t      *app;
+    rtk_body_t             none;
+    rtk_policy_app_t      *app, *hook;
     rtk_policy_caller_t   *c;
     rtk_policy_account_t  *a;
-    unsigned char          key[RTK_ACCOUNT_ID_LEN + 1 + RTK_UUID_LEN];
+    unsigned char          key[RTK_ACCOUNT_ID_LEN + 1 + RTK_APP_KEY_LEN
+                               + 1 + RTK_UUID_LEN];
 
     decision->decision = RTK_DECISION_ALLOW;
     decision->reason.status = 200;
     decision->reason.code = 0;
     decision->reason.message[0] = '\0';
+
+    /* list, get and delete have no body: nothing to check in it */
+    if (body == NULL) {
+        memset(&none, 0, sizeof(rtk_body_t));
+        body = &none;
+    }
 
     a = rtk_policy_hash_find(&policy->accounts,
                              (const unsigned char *) route->account,
@@ -316,17 +393,14 @@ rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
         goto no_rule;
     }
 
-    app = NULL;
+    /* the app's key, the same for both spellings of its id */
+    memcpy(key, a->key, a->key_len);
+    key[a->key_len] = '/';
+    memcpy(key + a->key_len + 1, route->app_key, RTK_APP_KEY_LEN);
+    n = a->key_len + 1 + RTK_APP_KEY_LEN;
 
-    if (route->app_len <= RTK_UUID_LEN) {
-        memcpy(key, a->key, a->key_len);
-        key[a->key_len] = '/';
-        memcpy(key + a->key_len + 1, route->app, route->app_len);
-        n = a->key_len + 1 + route->app_len;
-
-        app = rtk_policy_hash_find(&policy->apps, key, n,
-                                   rtk_policy_hash_key(key, n));
-    }
+    app = rtk_policy_hash_find(&policy->apps, key, n,
+                               rtk_policy_hash_key(key, n));
 
     if (app == NULL) {
         app = a->star;
@@ -338,7 +412,24 @@ rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
         goto no_rule;
     }
 
-    /* at most "accounts.<32>.apps.<36>": it fits */
+    /* an item named in the app's entry: its own entry decides alone */
+
+    if (route->item && app->nwebhooks != 0
+        && route->webhook_len == RTK_UUID_LEN)
+    {
+        memcpy(key, app->key, app->key_len);
+        key[app->key_len] = '/';
+        memcpy(key + app->key_len + 1, route->webhook, RTK_UUID_LEN);
+        n = app->key_len + 1 + RTK_UUID_LEN;
+
+        hook = rtk_policy_hash_find(&policy->webhooks, key, n,
+                                    rtk_policy_hash_key(key, n));
+        if (hook != NULL) {
+            app = hook;
+        }
+    }
+
+    /* at most "accounts.<32>.apps.<36>.webhooks.<36>": it fits */
     memcpy(decision->rule, app->rule, strlen(app->rule) + 1);
 
     c = NULL;
@@ -348,7 +439,7 @@ rtk_policy_eval(const rtk_policy_t *policy, const unsigned char *caller,
                                  rtk_policy_hash_key(caller, caller_len));
     }
 
-    if (rtk_policy_check(app, c, caller, caller_len, route, body,
+    if (rtk_policy_check(app, c, caller, caller_len, route, op, body,
                          &decision->reason)
         == RTK_OK)
     {

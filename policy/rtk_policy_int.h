@@ -38,7 +38,19 @@
 #define RTK_KEY_URLS              0x80
 #define RTK_KEY_EVENTS            0x100
 #define RTK_KEY_FIELDS            0x200
-#define RTK_POLICY_KEYS           10
+#define RTK_KEY_READERS           0x400
+#define RTK_KEY_CREATORS          0x800
+#define RTK_KEY_DELETERS          0x1000
+#define RTK_KEY_WEBHOOKS          0x2000
+#define RTK_POLICY_KEYS           14
+
+/* the keys of an app entry, and of a webhook entry */
+#define RTK_KEYS_APP                                                         \
+    (RTK_KEY_MODE | RTK_KEY_EDITORS | RTK_KEY_READERS | RTK_KEY_CREATORS     \
+     | RTK_KEY_DELETERS | RTK_KEY_ENABLERS | RTK_KEY_DISABLERS               \
+     | RTK_KEY_URLS | RTK_KEY_EVENTS | RTK_KEY_FIELDS | RTK_KEY_WEBHOOKS)
+#define RTK_KEYS_WEBHOOK                                                     \
+    (RTK_KEYS_APP & ~(RTK_KEY_CREATORS | RTK_KEY_WEBHOOKS))
 
 /* what the token that a callback reports looks like */
 #define RTK_TOK_STRING            0
@@ -51,6 +63,7 @@
 
 typedef struct rtk_policy_chunk_s    rtk_policy_chunk_t;
 typedef struct rtk_policy_account_s  rtk_policy_account_t;
+typedef struct rtk_policy_app_s      rtk_policy_app_t;
 
 struct rtk_policy_chunk_s {
     rtk_policy_chunk_t      *next;
@@ -84,7 +97,7 @@ typedef struct {
     uint32_t                 principal;
     uint32_t                 ngroups;
     uint32_t                *groups;     /* principals of its groups */
-    uint32_t                 stamp;      /* app serial of a "fields" key */
+    uint32_t                 stamp;      /* serial of a "fields" object */
     uint32_t                 mark;       /* group being read */
     uint32_t                 fill;
 } rtk_policy_caller_t;
@@ -127,20 +140,34 @@ typedef struct {
 } rtk_policy_url_t;
 
 
-typedef struct {
+/*
+ * A rule: an app entry, or a webhook entry inside one (app is then its
+ * app entry, for the mode).  key is the hash key of an app entry,
+ * "<account key>/<app key>", which its webhook entries' keys extend.
+ */
+
+struct rtk_policy_app_s {
     rtk_policy_account_t    *account;
+    rtk_policy_app_t        *app;        /* NULL for an app entry */
     const char              *rule;
+    const unsigned char     *key;
+    size_t                   key_len;
     unsigned                 mode;
     unsigned                 events;
     unsigned                 has_disablers;
+    unsigned                 has_readers;
     uint32_t                 nfields;
     uint32_t                 nurls;
+    uint32_t                 nwebhooks;
     rtk_policy_set_t         editors;
+    rtk_policy_set_t         readers;
+    rtk_policy_set_t         creators;
+    rtk_policy_set_t         deleters;
     rtk_policy_set_t         enablers;
     rtk_policy_set_t         disablers;
     rtk_policy_fields_t     *fields;
     rtk_policy_url_t       **urls;
-} rtk_policy_app_t;
+};
 
 
 struct rtk_policy_account_s {
@@ -161,6 +188,7 @@ struct rtk_policy_s {
     rtk_policy_chunk_t      *chunks;
     rtk_policy_hash_t        accounts;
     rtk_policy_hash_t        apps;       /* "<account key>/<app key>" */
+    rtk_policy_hash_t        webhooks;   /* "<app's key>/<webhook id>" */
     rtk_policy_hash_t        callers;
     rtk_policy_hash_t        groups;     /* while loading only */
     rtk_policy_hash_t        urls;       /* while loading only */
@@ -186,6 +214,10 @@ typedef enum {
     RTK_ST_APPS_KEY,
     RTK_ST_APP,
     RTK_ST_APP_KEY,
+    RTK_ST_WEBHOOKS,
+    RTK_ST_WEBHOOKS_KEY,
+    RTK_ST_WEBHOOK,
+    RTK_ST_WEBHOOK_KEY,
     RTK_ST_LIST,
     RTK_ST_LIST_ITEM,
     RTK_ST_FIELDS,
@@ -215,11 +247,12 @@ typedef struct {
     rtk_policy_state_e       state;
     unsigned                 failed;
     unsigned                 finishing;
-    unsigned                 level;      /* 0 root, 1 account, 2 app */
+    unsigned                 level;      /* 0 root, 1 account, 2 rule */
     unsigned                 list;       /* RTK_KEY_* of the open list */
     unsigned                 root_seen;
     unsigned                 account_seen;
     unsigned                 app_seen;
+    unsigned                 hook_seen;
     unsigned                 mask;
     uint32_t                 serial;
     uint32_t                 principal;
@@ -227,11 +260,14 @@ typedef struct {
     size_t                   end;        /* where the policy object ends */
     size_t                   account_at;
     size_t                   app_at;
+    size_t                   hook_at;
     size_t                   list_at;
     size_t                   last;       /* end of the last good token */
 
     rtk_policy_account_t    *account;
     rtk_policy_app_t        *app;
+    rtk_policy_app_t        *hook;       /* the webhook entry being read */
+    rtk_policy_app_t        *rule;       /* hook, else app */
     rtk_policy_group_t      *group;
 
     rtk_policy_vec_t         vec;
@@ -283,6 +319,10 @@ int rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len);
 int rtk_policy_app_entry_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len);
+int rtk_policy_webhook_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
+    size_t len);
+int rtk_policy_webhook_entry_key(rtk_policy_ctx_t *ctx,
+    const unsigned char *s, size_t len);
 int rtk_policy_fields_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len);
 int rtk_policy_mode(rtk_policy_ctx_t *ctx, const unsigned char *s,
@@ -297,6 +337,8 @@ int rtk_policy_end_group(rtk_policy_ctx_t *ctx);
 int rtk_policy_end_list(rtk_policy_ctx_t *ctx);
 int rtk_policy_end_field_list(rtk_policy_ctx_t *ctx);
 int rtk_policy_end_fields(rtk_policy_ctx_t *ctx);
+int rtk_policy_end_app(rtk_policy_ctx_t *ctx);
+int rtk_policy_end_webhook(rtk_policy_ctx_t *ctx);
 
 
 #endif /* _RTK_POLICY_INT_H_INCLUDED_ */

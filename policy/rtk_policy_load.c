@@ -245,6 +245,14 @@ rtk_policy_wrong(rtk_policy_ctx_t *ctx, int kind)
         what = "an app entry must be an object";
         break;
 
+    case RTK_ST_WEBHOOKS:
+        what = "\"webhooks\" must be an object";
+        break;
+
+    case RTK_ST_WEBHOOK:
+        what = "a webhook entry must be an object";
+        break;
+
     case RTK_ST_LIST:
         return rtk_policy_fail(ctx, at, "\"%s\" must be an array of strings",
                                list);
@@ -380,6 +388,15 @@ rtk_policy_on_start_map(void *data)
         ctx->state = RTK_ST_APP_KEY;
         return 1;
 
+    case RTK_ST_WEBHOOKS:
+        ctx->state = RTK_ST_WEBHOOKS_KEY;
+        return 1;
+
+    case RTK_ST_WEBHOOK:
+        ctx->hook_at = rtk_policy_token(ctx, RTK_TOK_CHAR);
+        ctx->state = RTK_ST_WEBHOOK_KEY;
+        return 1;
+
     case RTK_ST_FIELDS:
         ctx->state = RTK_ST_FIELDS_KEY;
         return 1;
@@ -417,6 +434,12 @@ rtk_policy_on_map_key(void *data, const unsigned char *s, size_t len)
 
     case RTK_ST_APP_KEY:
         return rtk_policy_app_entry_key(ctx, s, len);
+
+    case RTK_ST_WEBHOOKS_KEY:
+        return rtk_policy_webhook_key(ctx, s, len);
+
+    case RTK_ST_WEBHOOK_KEY:
+        return rtk_policy_webhook_entry_key(ctx, s, len);
 
     case RTK_ST_FIELDS_KEY:
         return rtk_policy_fields_key(ctx, s, len);
@@ -471,14 +494,14 @@ rtk_policy_on_end_map(void *data)
         return 1;
 
     case RTK_ST_APP_KEY:
-        if (!(ctx->app_seen & RTK_KEY_EDITORS)) {
-            return rtk_policy_fail(ctx, ctx->app_at,
-                                   "%s: missing required key \"editors\"",
-                                   ctx->app->rule);
-        }
+        return rtk_policy_end_app(ctx);
 
-        ctx->state = RTK_ST_APPS_KEY;
+    case RTK_ST_WEBHOOKS_KEY:
+        ctx->state = RTK_ST_APP_KEY;
         return 1;
+
+    case RTK_ST_WEBHOOK_KEY:
+        return rtk_policy_end_webhook(ctx);
 
     case RTK_ST_FIELDS_KEY:
         return rtk_policy_end_fields(ctx);

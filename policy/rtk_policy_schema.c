@@ -20,7 +20,7 @@ static int rtk_policy_cmp_u32(const void *a, const void *b);
 static int rtk_policy_cmp_fields(const void *a, const void *b);
 static int rtk_policy_is_hex(const unsigned char *s, size_t len);
 static int rtk_policy_is_account(const unsigned char *s, size_t len);
-static int rtk_policy_is_app(const unsigned char *s, size_t len);
+static int rtk_policy_is_uuid(const unsigned char *s, size_t len);
 static int rtk_policy_is_group(const unsigned char *s, size_t len);
 static int rtk_policy_is_caller(const unsigned char *s, size_t len);
 static rtk_policy_caller_t *rtk_policy_caller(rtk_policy_ctx_t *ctx,
@@ -31,11 +31,16 @@ static int rtk_policy_principal(rtk_policy_ctx_t *ctx,
 static int rtk_policy_url(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len);
 static int rtk_policy_set(rtk_policy_ctx_t *ctx, rtk_policy_set_t *set);
+static int rtk_policy_entry_key(rtk_policy_ctx_t *ctx,
+    const unsigned char *s, size_t len, unsigned allowed, unsigned *seen,
+    const char *entry);
+static rtk_policy_state_e rtk_policy_rule_state(rtk_policy_ctx_t *ctx);
 
 
 const char *const  rtk_policy_key_names[RTK_POLICY_KEYS] = {
     "mode", "groups", "accounts", "apps", "editors", "enablers",
-    "disablers", "urls", "events", "fields"
+    "disablers", "urls", "events", "fields", "readers", "creators",
+    "deleters", "webhooks"
 };
 
 
@@ -92,13 +97,9 @@ rtk_policy_is_account(const unsigned char *s, size_t len)
 
 
 static int
-rtk_policy_is_app(const unsigned char *s, size_t len)
+rtk_policy_is_uuid(const unsigned char *s, size_t len)
 {
     size_t  i;
-
-    if (len == 1 && s[0] == '*') {
-        return 1;
-    }
 
     if (len != RTK_UUID_LEN) {
         return 0;
@@ -573,11 +574,12 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
 {
     char                   clip[RTK_POLICY_CLIP + 4];
     char                  *rule;
-    size_t                 at, n;
+    size_t                 at, n, k;
     uint32_t               hash;
+    const char            *first;
     unsigned char         *key;
     rtk_policy_t          *policy;
-    rtk_policy_app_t      *app;
+    rtk_policy_app_t      *app, *dup;
     rtk_policy_account_t  *a;
 
     policy = ctx->policy;
@@ -585,46 +587,64 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     at = rtk_policy_token(ctx, RTK_TOK_STRING);
     rtk_policy_clip(clip, s, len);
 
-    if (!rtk_policy_is_app(s, len)) {
-        return rtk_policy_fail(ctx, at, "bad app id \"%s\" (want a lowercase "
-                               "UUID or \"*\")",
-                               clip);
-    }
-
-    /* "<account key>/<app key>" */
-    n = a->key_len + 1 + len;
-
-    key = rtk_policy_palloc(policy, n + 1);
+    /* "<account key>/<app key>": both spellings of an app share one */
+    key = rtk_policy_palloc(policy, a->key_len + 1 + RTK_APP_KEY_LEN + 1);
     if (key == NULL) {
         return rtk_policy_nomem(ctx);
     }
 
     memcpy(key, a->key, a->key_len);
     key[a->key_len] = '/';
-    memcpy(key + a->key_len + 1, s, len);
-    key[n] = '\0';
+    k = a->key_len + 1;
+
+    if (len == 1 && s[0] == '*') {
+        key[k] = '*';
+        key[k + 1] = '\0';
+        n = k + 1;
+
+    } else if (rtk_route_app_key(s, len, (char *) key + k) == RTK_OK) {
+        n = k + RTK_APP_KEY_LEN;
+
+    } else {
+        return rtk_policy_fail(ctx, at, "bad app id \"%s\" (want a lowercase "
+                               "UUID, 32 lowercase hex digits or \"*\")",
+                               clip);
+    }
 
     hash = rtk_policy_hash_key(key, n);
 
-    if ((len == 1 && a->star != NULL)
-        || (len != 1
-            && rtk_policy_hash_find(&policy->apps, key, n, hash) != NULL))
-    {
-        return rtk_policy_fail(ctx, at, "duplicate key \"%s\"", clip);
+    dup = (len == 1) ? a->star : rtk_policy_hash_find(&policy->apps, key, n,
+                                                      hash);
+
+    if (dup != NULL) {
+        /* the spelling the first entry used: the rule name ends with it */
+        first = dup->rule + sizeof("accounts..apps.") - 1 + a->key_len;
+
+        if (strlen(first) == len && memcmp(first, s, len) == 0) {
+            return rtk_policy_fail(ctx, at, "duplicate key \"%s\"", clip);
+        }
+
+        return rtk_policy_fail(ctx, at, "duplicate key \"%s\" (the same app "
+                               "as \"%s\")", clip, first);
     }
 
     app = rtk_policy_pdup(policy, NULL, 0, sizeof(rtk_policy_app_t));
-    rule = rtk_policy_palloc(policy, sizeof("accounts..apps.") + n);
+    rule = rtk_policy_palloc(policy,
+                             sizeof("accounts..apps.") + a->key_len + len);
 
     if (app == NULL || rule == NULL) {
         return rtk_policy_nomem(ctx);
     }
 
-    (void) snprintf(rule, sizeof("accounts..apps.") + n, "accounts.%s.apps.%s",
-                    (const char *) a->key, (const char *) key + a->key_len + 1);
+    /* spelled as in the file */
+    (void) snprintf(rule, sizeof("accounts..apps.") + a->key_len + len,
+                    "accounts.%s.apps.%.*s", (const char *) a->key,
+                    (int) len, (const char *) s);
 
     app->account = a;
     app->rule = rule;
+    app->key = key;
+    app->key_len = n;
 
     if (len == 1) {
         a->star = app;
@@ -638,8 +658,9 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     policy->napps++;
 
     ctx->app = app;
+    ctx->rule = app;
+    ctx->hook = NULL;
     ctx->app_seen = 0;
-    ctx->serial++;
     ctx->state = RTK_ST_APP;
 
     return 1;
@@ -649,6 +670,31 @@ rtk_policy_app_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
 int
 rtk_policy_app_entry_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len)
+{
+    return rtk_policy_entry_key(ctx, s, len, RTK_KEYS_APP, &ctx->app_seen,
+                                "app entry (want mode, editors, readers, "
+                                "creators, deleters, enablers, disablers, "
+                                "urls, events, fields or webhooks)");
+}
+
+
+int
+rtk_policy_webhook_entry_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
+    size_t len)
+{
+    return rtk_policy_entry_key(ctx, s, len, RTK_KEYS_WEBHOOK,
+                                &ctx->hook_seen,
+                                "webhook entry (want mode, editors, readers, "
+                                "deleters, enablers, disablers, urls, events "
+                                "or fields)");
+}
+
+
+/* a key of a rule: an app entry or a webhook entry */
+
+static int
+rtk_policy_entry_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
+    size_t len, unsigned allowed, unsigned *seen, const char *entry)
 {
     char      clip[RTK_POLICY_CLIP + 4];
     unsigned  i, key;
@@ -664,38 +710,123 @@ rtk_policy_app_entry_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
         }
     }
 
-    if ((key & (RTK_KEY_MODE | RTK_KEY_EDITORS | RTK_KEY_ENABLERS
-                | RTK_KEY_DISABLERS | RTK_KEY_URLS | RTK_KEY_EVENTS
-                | RTK_KEY_FIELDS))
-        == 0)
-    {
+    if ((key & allowed) == 0) {
         rtk_policy_clip(clip, s, len);
         return rtk_policy_fail(ctx, rtk_policy_token(ctx, RTK_TOK_STRING),
-                               "unknown key \"%s\" in app entry (want mode, "
-                               "editors, enablers, disablers, urls, events "
-                               "or fields)", clip);
+                               "unknown key \"%s\" in %s", clip, entry);
     }
 
-    if (ctx->app_seen & key) {
+    if (*seen & key) {
         rtk_policy_clip(clip, s, len);
         return rtk_policy_fail(ctx, rtk_policy_token(ctx, RTK_TOK_STRING),
                                "duplicate key \"%s\"", clip);
     }
 
-    ctx->app_seen |= key;
+    *seen |= key;
 
-    if (key == RTK_KEY_MODE) {
+    switch (key) {
+
+    case RTK_KEY_MODE:
         ctx->level = 2;
         ctx->state = RTK_ST_MODE;
+        break;
 
-    } else if (key == RTK_KEY_FIELDS) {
+    case RTK_KEY_FIELDS:
+        /* a principal stamped with this serial is a key of this object */
+        ctx->serial++;
         ctx->state = RTK_ST_FIELDS;
         ctx->fields.len = 0;
+        break;
 
-    } else {
+    case RTK_KEY_WEBHOOKS:
+        ctx->state = RTK_ST_WEBHOOKS;
+        break;
+
+    default:
         ctx->list = key;
         ctx->state = RTK_ST_LIST;
+        break;
     }
+
+    return 1;
+}
+
+
+/* where a value inside a rule returns to */
+
+static rtk_policy_state_e
+rtk_policy_rule_state(rtk_policy_ctx_t *ctx)
+{
+    return (ctx->hook != NULL) ? RTK_ST_WEBHOOK_KEY : RTK_ST_APP_KEY;
+}
+
+
+int
+rtk_policy_webhook_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
+    size_t len)
+{
+    char               clip[RTK_POLICY_CLIP + 4];
+    char              *rule;
+    size_t             at, n, size;
+    uint32_t           hash;
+    unsigned char     *key;
+    rtk_policy_t      *policy;
+    rtk_policy_app_t  *app, *hook;
+
+    policy = ctx->policy;
+    app = ctx->app;
+    at = rtk_policy_token(ctx, RTK_TOK_STRING);
+    rtk_policy_clip(clip, s, len);
+
+    /* the route takes nothing else: no "*", no second spelling */
+    if (!rtk_policy_is_uuid(s, len)) {
+        return rtk_policy_fail(ctx, at, "bad webhook id \"%s\" (want a "
+                               "lowercase UUID)", clip);
+    }
+
+    /* "<app's key>/<webhook id>" */
+    n = app->key_len + 1 + len;
+
+    key = rtk_policy_palloc(policy, n + 1);
+    if (key == NULL) {
+        return rtk_policy_nomem(ctx);
+    }
+
+    memcpy(key, app->key, app->key_len);
+    key[app->key_len] = '/';
+    memcpy(key + app->key_len + 1, s, len);
+    key[n] = '\0';
+
+    hash = rtk_policy_hash_key(key, n);
+
+    if (rtk_policy_hash_find(&policy->webhooks, key, n, hash) != NULL) {
+        return rtk_policy_fail(ctx, at, "duplicate key \"%s\"", clip);
+    }
+
+    hook = rtk_policy_pdup(policy, NULL, 0, sizeof(rtk_policy_app_t));
+    size = strlen(app->rule) + sizeof(".webhooks.") + len;
+    rule = rtk_policy_palloc(policy, size);
+
+    if (hook == NULL || rule == NULL
+        || rtk_policy_hash_add(&policy->webhooks, key, n, hash, hook)
+           != RTK_OK)
+    {
+        return rtk_policy_nomem(ctx);
+    }
+
+    (void) snprintf(rule, size, "%s.webhooks.%.*s", app->rule, (int) len,
+                    (const char *) s);
+
+    hook->account = app->account;
+    hook->app = app;
+    hook->rule = rule;
+
+    app->nwebhooks++;
+
+    ctx->hook = hook;
+    ctx->rule = hook;
+    ctx->hook_seen = 0;
+    ctx->state = RTK_ST_WEBHOOK;
 
     return 1;
 }
@@ -758,8 +889,8 @@ rtk_policy_mode(rtk_policy_ctx_t *ctx, const unsigned char *s, size_t len)
         ctx->state = RTK_ST_ACCOUNT_KEY;
 
     } else {
-        ctx->app->mode = mode;
-        ctx->state = RTK_ST_APP_KEY;
+        ctx->rule->mode = mode;
+        ctx->state = rtk_policy_rule_state(ctx);
     }
 
     return 1;
@@ -895,8 +1026,8 @@ rtk_policy_end_list(rtk_policy_ctx_t *ctx)
     size_t             n;
     rtk_policy_app_t  *app;
 
-    app = ctx->app;
-    ctx->state = RTK_ST_APP_KEY;
+    app = ctx->rule;
+    ctx->state = rtk_policy_rule_state(ctx);
 
     switch (ctx->list) {
 
@@ -907,6 +1038,16 @@ rtk_policy_end_list(rtk_policy_ctx_t *ctx)
         }
 
         return rtk_policy_set(ctx, &app->editors);
+
+    case RTK_KEY_READERS:
+        app->has_readers = 1;
+        return rtk_policy_set(ctx, &app->readers);
+
+    case RTK_KEY_CREATORS:
+        return rtk_policy_set(ctx, &app->creators);
+
+    case RTK_KEY_DELETERS:
+        return rtk_policy_set(ctx, &app->deleters);
 
     case RTK_KEY_ENABLERS:
         return rtk_policy_set(ctx, &app->enablers);
@@ -966,15 +1107,49 @@ rtk_policy_end_fields(rtk_policy_ctx_t *ctx)
         f = (rtk_policy_fields_t *) ctx->fields.data;
         qsort(f, n, sizeof(rtk_policy_fields_t), rtk_policy_cmp_fields);
 
-        ctx->app->fields = rtk_policy_pdup(ctx->policy, f, ctx->fields.len,
-                                           0);
-        if (ctx->app->fields == NULL) {
+        ctx->rule->fields = rtk_policy_pdup(ctx->policy, f,
+                                            ctx->fields.len, 0);
+        if (ctx->rule->fields == NULL) {
             return rtk_policy_nomem(ctx);
         }
     }
 
-    ctx->app->nfields = (uint32_t) n;
-    ctx->state = RTK_ST_APP_KEY;
+    ctx->rule->nfields = (uint32_t) n;
+    ctx->state = rtk_policy_rule_state(ctx);
+
+    return 1;
+}
+
+
+/* the ends of rules: "editors" is required in each */
+
+int
+rtk_policy_end_app(rtk_policy_ctx_t *ctx)
+{
+    if (!(ctx->app_seen & RTK_KEY_EDITORS)) {
+        return rtk_policy_fail(ctx, ctx->app_at,
+                               "%s: missing required key \"editors\"",
+                               ctx->app->rule);
+    }
+
+    ctx->state = RTK_ST_APPS_KEY;
+
+    return 1;
+}
+
+
+int
+rtk_policy_end_webhook(rtk_policy_ctx_t *ctx)
+{
+    if (!(ctx->hook_seen & RTK_KEY_EDITORS)) {
+        return rtk_policy_fail(ctx, ctx->hook_at,
+                               "%s: missing required key \"editors\"",
+                               ctx->hook->rule);
+    }
+
+    ctx->hook = NULL;
+    ctx->rule = ctx->app;
+    ctx->state = RTK_ST_WEBHOOKS_KEY;
 
     return 1;
 }

@@ -10,7 +10,7 @@
 
 
 #define RTK_ROUTE_PREFIX         "/client/v4"
-#define RTK_ROUTE_SEGMENTS       7
+#define RTK_ROUTE_SEGMENTS       7      /* an item; the collection has 6 */
 
 
 typedef struct {
@@ -112,7 +112,7 @@ rtk_route_parse(rtk_route_t *route, const unsigned char *target, size_t len,
         n++;
     }
 
-    if (n != RTK_ROUTE_SEGMENTS
+    if (n < RTK_ROUTE_SEGMENTS - 1
         || !rtk_route_literal(&seg[0], "accounts")
         || !rtk_route_literal(&seg[2], "realtime")
         || !rtk_route_literal(&seg[3], "kit")
@@ -129,15 +129,21 @@ rtk_route_parse(rtk_route_t *route, const unsigned char *target, size_t len,
     }
 
     /*
-     * Only the UUID form: a second spelling of the same id would let a
-     * request miss the app's own policy entry for a looser "*" one.
+     * Both spellings of an app id share one key, so that neither can
+     * miss the app's own policy entry for a looser "*" one.
      */
 
-    if (!rtk_route_uuid(seg[4].data, seg[4].len)) {
+    if (rtk_route_app_key(seg[4].data, seg[4].len, route->app_key)
+        != RTK_OK)
+    {
         return rtk_error_set(err, RTK_E_ROUTE_APP, "invalid app id");
     }
 
-    if (!rtk_route_uuid(seg[6].data, seg[6].len)) {
+    /* "webhooks/all" (the event names) is no uuid: refused here too */
+
+    if (n == RTK_ROUTE_SEGMENTS
+        && !rtk_route_uuid(seg[6].data, seg[6].len))
+    {
         return rtk_error_set(err, RTK_E_ROUTE_WEBHOOK, "invalid webhook id");
     }
 
@@ -148,8 +154,15 @@ rtk_route_parse(rtk_route_t *route, const unsigned char *target, size_t len,
     route->app[seg[4].len] = '\0';
     route->app_len = seg[4].len;
 
-    memcpy(route->webhook, seg[6].data, seg[6].len);
-    route->webhook[seg[6].len] = '\0';
+    route->item = (n == RTK_ROUTE_SEGMENTS);
+    route->webhook_len = 0;
+    route->webhook[0] = '\0';
+
+    if (route->item) {
+        memcpy(route->webhook, seg[6].data, seg[6].len);
+        route->webhook[seg[6].len] = '\0';
+        route->webhook_len = seg[6].len;
+    }
 
     return RTK_OK;
 }
@@ -165,10 +178,40 @@ rtk_route_path(const rtk_route_t *route, unsigned char *buf)
     p = rtk_route_cpy(p, route->account, RTK_ACCOUNT_ID_LEN);
     p = rtk_route_cpy(p, "/realtime/kit/", sizeof("/realtime/kit/") - 1);
     p = rtk_route_cpy(p, route->app, route->app_len);
-    p = rtk_route_cpy(p, "/webhooks/", sizeof("/webhooks/") - 1);
-    p = rtk_route_cpy(p, route->webhook, RTK_UUID_LEN);
+    p = rtk_route_cpy(p, "/webhooks", sizeof("/webhooks") - 1);
+
+    if (route->item) {
+        p = rtk_route_cpy(p, "/", 1);
+        p = rtk_route_cpy(p, route->webhook, route->webhook_len);
+    }
 
     return p - buf;
+}
+
+
+int
+rtk_route_app_key(const unsigned char *id, size_t len, char *key)
+{
+    size_t  i, n;
+
+    if (len == RTK_APP_KEY_LEN) {
+        if (!rtk_route_hex(id, len)) {
+            return RTK_ERROR;
+        }
+
+    } else if (!rtk_route_uuid(id, len)) {
+        return RTK_ERROR;
+    }
+
+    for (i = 0, n = 0; i < len; i++) {
+        if (id[i] != '-') {
+            key[n++] = (char) id[i];
+        }
+    }
+
+    key[n] = '\0';
+
+    return RTK_OK;
 }
 
 

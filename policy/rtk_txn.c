@@ -21,6 +21,7 @@
 
 
 static int rtk_txn_settle(rtk_txn_t *txn, const rtk_error_t *err);
+static int rtk_txn_is(const unsigned char *p, size_t len, const char *s);
 static int rtk_txn_caseeq(const unsigned char *p, const char *s, size_t n);
 
 
@@ -55,19 +56,64 @@ rtk_txn_route(rtk_txn_t *txn, const unsigned char *target, size_t len)
 int
 rtk_txn_method(rtk_txn_t *txn, const unsigned char *method, size_t len)
 {
+    int  op;
+
     if (txn->settled) {
         return RTK_ERROR;
     }
 
-    if (len == sizeof("PATCH") - 1 && memcmp(method, "PATCH", len) == 0) {
+    /* the operation needs the route: a caller's bug */
+
+    if (!txn->routed) {
+        rtk_txn_fail_status(txn, 500);
+        return RTK_ERROR;
+    }
+
+    op = -1;
+
+    if (rtk_txn_is(method, len, "GET")) {
+        op = txn->route.item ? RTK_OP_GET : RTK_OP_LIST;
+
+    } else if (txn->route.item) {
+
+        if (rtk_txn_is(method, len, "PUT")) {
+            op = RTK_OP_REPLACE;
+
+        } else if (rtk_txn_is(method, len, "PATCH")) {
+            op = RTK_OP_EDIT;
+
+        } else if (rtk_txn_is(method, len, "DELETE")) {
+            op = RTK_OP_DELETE;
+        }
+
+    } else if (rtk_txn_is(method, len, "POST")) {
+        op = RTK_OP_CREATE;
+    }
+
+    if (op != -1) {
+        txn->op = op;
+        txn->op_known = 1;
         return RTK_OK;
     }
 
     return rtk_txn_fail(txn, 405, RTK_E_METHOD,
-                        "method %.*s is not allowed, use PATCH",
+                        "method %.*s is not allowed, use %s",
                         (int) (len < RTK_TXN_METHOD_ECHO
                                ? len : RTK_TXN_METHOD_ECHO),
-                        len != 0 ? (const char *) method : "");
+                        len != 0 ? (const char *) method : "",
+                        txn->route.item ? "GET, PUT, PATCH or DELETE"
+                                        : "GET or POST");
+}
+
+
+const char *
+rtk_txn_allow(const rtk_txn_t *txn)
+{
+    if (!txn->routed) {
+        return "GET, POST, PUT, PATCH, DELETE";
+    }
+
+    return txn->route.item ? "GET, PUT, PATCH, DELETE" : "GET, POST";
 }
 
 
@@ -118,6 +164,11 @@ rtk_txn_content_type(rtk_txn_t *txn, const unsigned char *value, size_t len,
 
     if (txn->settled) {
         return RTK_ERROR;
+    }
+
+    /* no body, nothing to describe: what is declared is not looked at */
+    if (txn->op_known && !rtk_op_has_body(txn->op)) {
+        return RTK_OK;
     }
 
     if (count != 1 || value == NULL) {
@@ -178,8 +229,15 @@ refused:
 int
 rtk_txn_size(rtk_txn_t *txn, long long content_length, size_t max)
 {
+    rtk_error_t  err;
+
     if (txn->settled) {
         return RTK_ERROR;
+    }
+
+    if (txn->op_known && !rtk_op_has_body(txn->op) && content_length > 0) {
+        (void) rtk_body_unexpected(&err, txn->op);
+        return rtk_txn_settle(txn, &err);
     }
 
     if (content_length > 0 && (unsigned long long) content_length > max) {
@@ -201,28 +259,40 @@ rtk_txn_body(rtk_txn_t *txn, const rtk_policy_t *policy,
         return RTK_ERROR;
     }
 
-    /* the policy needs the route and the caller: a caller's bug */
+    /* the policy needs the route, operation and caller: a caller's bug */
 
-    if (!txn->routed || !txn->identified || policy == NULL) {
+    if (!txn->routed || !txn->op_known || !txn->identified
+        || policy == NULL)
+    {
         rtk_txn_fail_status(txn, 500);
         return RTK_ERROR;
     }
 
     memset(&err, 0, sizeof(rtk_error_t));
 
-    if (rtk_body_parse(&txn->body, data, len, alloc, pool, &err) != RTK_OK) {
+    /* for list, get and delete, a chunked body is only known now */
+
+    if (rtk_body_parse(&txn->body, txn->op, data, len, alloc, pool, &err)
+        != RTK_OK)
+    {
         return rtk_txn_settle(txn, &err);
     }
 
     txn->parsed = 1;
 
     rtk_policy_eval(policy, txn->caller, txn->caller_len, &txn->route,
-                    &txn->body, &txn->decision);
+                    txn->op, rtk_op_has_body(txn->op) ? &txn->body : NULL,
+                    &txn->decision);
 
     txn->evaluated = 1;
 
     if (txn->decision.decision == RTK_DECISION_DENY) {
         return rtk_txn_settle(txn, &txn->decision.reason);
+    }
+
+    if (!rtk_op_has_body(txn->op)) {
+        txn->allowed = 1;
+        return RTK_OK;
     }
 
     if (rtk_body_serialize(&txn->body, alloc, pool, &txn->canonical,
@@ -394,6 +464,15 @@ rtk_txn_settle(rtk_txn_t *txn, const rtk_error_t *err)
     }
 
     return RTK_ERROR;
+}
+
+
+/* methods are case-sensitive: "patch" is no PATCH */
+
+static int
+rtk_txn_is(const unsigned char *p, size_t len, const char *s)
+{
+    return len == strlen(s) && memcmp(p, s, len) == 0;
 }
 
 

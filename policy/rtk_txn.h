@@ -7,12 +7,20 @@
  * either lets the request go on or settles its outcome, once.
  *
  *   rtk_txn_init()
- *   rtk_txn_route()          the raw request target
- *   rtk_txn_method()         PATCH only
+ *   rtk_txn_route()          the raw request target: collection or item
+ *   rtk_txn_method()         with the route, the operation (txn->op)
  *   rtk_txn_identity()       the caller, as rtk_identity evaluated it
- *   rtk_txn_content_type()   exactly one application/json
+ *   rtk_txn_content_type()   exactly one application/json, if a body
  *   rtk_txn_size()           the declared length, later the real one
  *   rtk_txn_body()           parse, evaluate, serialize canonically
+ *
+ * The operations (RTK_OP_*, rtk_common.h):
+ *
+ *   .../webhooks        GET list, POST create
+ *   .../webhooks/{id}   GET get, PUT replace, PATCH edit, DELETE delete
+ *
+ * list, get and delete take no body: any Content-Type or none, and a
+ * body of even one byte is refused (400 RTK_E_BODY_UNEXPECTED).
  *
  * Each check returns RTK_OK to go on, or RTK_ERROR with txn->outcome
  * settled; once settled, every check returns RTK_ERROR and changes
@@ -45,9 +53,11 @@ typedef struct {
     rtk_error_t              outcome;      /* valid once settled */
     const unsigned char     *caller;       /* borrowed, not copied */
     size_t                   caller_len;
-    unsigned char           *canonical;    /* the body to forward */
-    size_t                   canonical_len;
+    unsigned char           *canonical;    /* the body to forward, */
+    size_t                   canonical_len;  /* NULL/0 without one */
+    int                      op;           /* RTK_OP_*, if op_known */
     unsigned                 routed:1;
+    unsigned                 op_known:1;
     unsigned                 identified:1;
     unsigned                 parsed:1;
     unsigned                 evaluated:1;
@@ -60,8 +70,18 @@ void rtk_txn_init(rtk_txn_t *txn);
 
 int rtk_txn_route(rtk_txn_t *txn, const unsigned char *target, size_t len);
 
-/* 405 RTK_E_METHOD for anything but PATCH */
+/*
+ * Sets txn->op from the method and the route (which must be set, else
+ * 500): 405 RTK_E_METHOD for a method the route has no operation for.
+ */
 int rtk_txn_method(rtk_txn_t *txn, const unsigned char *method, size_t len);
+
+/*
+ * The value of the Allow header of a 405: "GET, POST" for the
+ * collection, "GET, PUT, PATCH, DELETE" for an item, and every method
+ * of the resource, "GET, POST, PUT, PATCH, DELETE", while not routed.
+ */
+const char *rtk_txn_allow(const rtk_txn_t *txn);
 
 /* 401 RTK_E_IDENTITY_MISSING if empty or too long (caller_len is cut) */
 int rtk_txn_identity(rtk_txn_t *txn, const unsigned char *caller,
@@ -71,19 +91,25 @@ int rtk_txn_identity(rtk_txn_t *txn, const unsigned char *caller,
  * count is the number of Content-Type header lines, value that of the
  * one nginx keeps (NULL when there is none), without the OWS nginx
  * strips around it.  415 RTK_E_CONTENT_TYPE unless it is exactly one
- * "application/json", optionally with charset=utf-8 (or "utf-8").
+ * "application/json", optionally with charset=utf-8 (or "utf-8"); for
+ * list, get and delete anything goes.
  */
 int rtk_txn_content_type(rtk_txn_t *txn, const unsigned char *value,
     size_t len, unsigned count);
 
-/* content_length -1: not known yet; 413 RTK_E_BODY_TOO_LARGE above max */
+/*
+ * content_length -1: not known yet; 413 RTK_E_BODY_TOO_LARGE above max;
+ * for list, get and delete 400 RTK_E_BODY_UNEXPECTED above 0.
+ */
 int rtk_txn_size(rtk_txn_t *txn, long long content_length, size_t max);
 
 /*
- * Parses the body (a refusal settles with the parser's error), asks the
- * policy (a deny settles with its reason) and, for allow or would_deny,
- * writes the canonical body into txn->canonical with memory from alloc
- * and sets txn->allowed: the outcome is left open for the forwarding.
+ * Parses the body for txn->op (a refusal settles with the parser's
+ * error), asks the policy (a deny settles with its reason) and, for
+ * allow or would_deny, writes the canonical body of create, replace and
+ * edit into txn->canonical with memory from alloc (list, get and delete
+ * leave it NULL) and sets txn->allowed: the outcome is left open for
+ * the forwarding.
  */
 int rtk_txn_body(rtk_txn_t *txn, const rtk_policy_t *policy,
     const unsigned char *data, size_t len, rtk_alloc_pt alloc, void *pool);

@@ -147,12 +147,8 @@ rtk_url_pattern_parse(rtk_url_pattern_t *pat, const unsigned char *s,
         pat->path_len = 1;
 
     } else {
+        /* kept as written: "/hooks/" names less than "/hooks" */
         n = parts.path_len;
-
-        /* "/hooks/" and "/hooks" are the same prefix */
-        if (n > 1 && parts.path[n - 1] == '/') {
-            n--;
-        }
 
         memcpy(pat->path, parts.path, n);
         pat->path_len = n;
@@ -217,7 +213,15 @@ rtk_url_match(const rtk_url_pattern_t *pat, const rtk_url_t *url)
         return 0;
     }
 
-    /* the prefix must end on a segment boundary */
+    /*
+     * "/hooks/" ends on a boundary itself: "/hooks/" and below, never
+     * "/hooks"; "/hooks" is that path and below, "/hooks/..." only
+     */
+
+    if (pat->path[pat->path_len - 1] == '/') {
+        return 1;
+    }
+
     if (url->path_len != pat->path_len && url->path[pat->path_len] != '/') {
         return 0;
     }

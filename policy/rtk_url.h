@@ -53,7 +53,10 @@ typedef struct {
 
     unsigned                 port;         /* effective port */
 
-    /* normalized prefix; "/" matches every path */
+    /*
+     * the path prefix as written, "/" if none, which matches every
+     * path; one ending in '/' matches only the paths below it
+     */
     char                     path[RTK_URL_MAX + 1];
     size_t                   path_len;
 } rtk_url_pattern_t;

@@ -17,6 +17,8 @@ from rtk_harness import (ACCOUNT, APP, APP_HEX, APP_HEX32, WEBHOOK, GatewayCase,
 A, B, C = ACCOUNT, APP, WEBHOOK
 PFX = '/client/v4'
 GOOD = '/accounts/%s/realtime/kit/%s/webhooks/%s' % (A, B, C)
+COLLECTION = PFX + '/accounts/%s/realtime/kit/%s/webhooks' % (A, B)
+ITEM_METHODS = 'GET, PUT, PATCH, DELETE'
 
 
 class Route(GatewayCase):
@@ -41,11 +43,19 @@ class Route(GatewayCase):
         up = self.forwarded(r, before)
         self.assertEqual(up.target, wh_path(app=APP_HEX))
 
-    def test_hex_spelling_of_app_refused(self):
-        # one name per app: the 32-hex spelling could match another rule
-        for app in (APP_HEX32, B.replace('-', '')):
+    def test_hex_spelling_of_app(self):
+        # one rule per app, whichever spelling: the client's goes upstream
+        before = self.up.count()
+        for i, app in enumerate((B.replace('-', ''),
+                                 APP_HEX.replace('-', ''))):
             with self.subTest(app=app):
-                self.expect_error(404, 40403, target=wh_path(app=app))
+                r = self.req(target=wh_path(app=app))
+                up = self.forwarded(r, before + i)
+                self.assertEqual(up.target, wh_path(app=app))
+
+    def test_hex32_that_is_no_known_app(self):
+        # a well-formed id of an app the policy does not name: no rule
+        self.expect_error(403, 40301, target=wh_path(app=APP_HEX32))
 
     def test_percent(self):
         for t in (PFX + GOOD.replace(C, '%61' + C[1:]),
@@ -88,7 +98,8 @@ class Route(GatewayCase):
 
     def test_unknown_path(self):
         for t in ('/', '/x', '/client/v4', PFX + '/accounts/' + A,
-                  PFX + '/accounts/%s/realtime/kit/%s/webhooks' % (A, B),
+                  PFX + '/accounts/%s/realtime/kit/%s' % (A, B),
+                  PFX + '/accounts/%s/realtime/kit/%s/webhook' % (A, B),
                   PFX + GOOD + '/extra',
                   PFX + '/accounts/%s/realtime/kit/%s/hooks/%s' % (A, B, C),
                   '/client/v5' + GOOD,
@@ -128,21 +139,28 @@ class Route(GatewayCase):
                           target=wh_path() + '?x', caller=None)
 
     def test_method_not_allowed(self):
-        for m in ('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'):
+        for m in ('POST', 'OPTIONS', 'PROPFIND'):
             with self.subTest(method=m):
                 msg, r = self.expect_error(405, 40501, method=m)
-                self.assertEqual(r.header('Allow'), 'PATCH')
+                self.assertEqual(r.header('Allow'), ITEM_METHODS)
+
+    def test_method_not_allowed_on_collection(self):
+        for m in ('PATCH', 'PUT', 'DELETE', 'OPTIONS'):
+            with self.subTest(method=m):
+                msg, r = self.expect_error(405, 40501, method=m,
+                                           target=COLLECTION)
+                self.assertEqual(r.header('Allow'), 'GET, POST')
 
     def test_method_not_allowed_with_body(self):
         msg, r = self.expect_error(405, 40501, method='POST',
                                    body=b'{"enabled":true}')
-        self.assertEqual(r.header('Allow'), 'PATCH')
+        self.assertEqual(r.header('Allow'), ITEM_METHODS)
 
     def test_head(self):
         before = self.up.count()
         r = self.req(method='HEAD')
         self.assertEqual(r.status, 405)
-        self.assertEqual(r.header('Allow'), 'PATCH')
+        self.assertEqual(r.header('Allow'), ITEM_METHODS)
         self.assertEqual(self.up.count(), before)
 
     def test_lowercase_patch_is_not_patch(self):
@@ -152,8 +170,8 @@ class Route(GatewayCase):
         self.assertEqual(self.up.count(), before)
 
     def test_method_before_identity(self):
-        msg, r = self.expect_error(405, 40501, method='GET', caller=None)
-        self.assertEqual(r.header('Allow'), 'PATCH')
+        msg, r = self.expect_error(405, 40501, method='OPTIONS', caller=None)
+        self.assertEqual(r.header('Allow'), ITEM_METHODS)
 
 
 if __name__ == '__main__':

@@ -25,7 +25,8 @@ HEX16 = re.compile(r'^[0-9a-f]{16}$')
 HEX64 = re.compile(r'^[0-9a-f]{64}$')
 
 DECISION_FIELDS = {'type', 'time', 'seq', 'request_id', 'caller', 'client',
-                   'method', 'account', 'app', 'webhook', 'changes',
+                   'method', 'operation', 'account', 'app', 'webhook',
+                   'changes',
                    'decision', 'code', 'reason', 'rule', 'policy', 'token'}
 OUTCOME_FIELDS = {'upstream_status', 'upstream_time', 'bytes_sent',
                   'bytes_received', 'status'}
@@ -36,7 +37,7 @@ class Audit(GatewayCase):
     HTTP_CONF = (
         '    log_format rtk "$rtk_caller|$rtk_account|$rtk_app|'
         '$rtk_webhook|$rtk_decision|$rtk_code|$rtk_token_fingerprint|'
-        '$status";\n'
+        '$status|$rtk_operation";\n'
         + server(gateway_location(extra=(
             '            access_log %%DIR%%/vars.log rtk;\n'))))
 
@@ -67,6 +68,7 @@ class Audit(GatewayCase):
         self.check_common(d)
         self.assertEqual(d['caller'], self.CALLER)
         self.assertEqual(d['method'], 'PATCH')
+        self.assertEqual(d['operation'], 'edit')
         self.assertEqual((d['account'], d['app'], d['webhook']),
                          (ACCOUNT, APP, WEBHOOK))
         self.assertEqual(d['changes'], {
@@ -88,6 +90,38 @@ class Audit(GatewayCase):
         self.assertGreater(o['bytes_received'], 0)
         self.assertGreater(o['seq'], d['seq'])
         self.assertEqual(o['token'], d['token'])
+
+    def test_create_outcome_names_the_webhook(self):
+        created = '0f0e0d0c-0b0a-4908-8706-050403020100'
+        self.up.reply(status=201, body=json.dumps({
+            'success': True, 'errors': [], 'messages': [],
+            'data': {'id': created, 'name': 'new',
+                     'url': 'https://hooks.example.com/new',
+                     'events': ['meeting.started'], 'enabled': True}
+        }).encode(), headers=[('Content-Type', 'application/json')])
+        before = self.up.count()
+        r = self.req(method='POST', target=wh_path()[:-len(WEBHOOK) - 1],
+                     body={'name': 'new', 'events': ['meeting.started'],
+                           'url': 'https://hooks.example.com/new'})
+        self.assertEqual(r.status, 201, repr(r))
+        self.assertEqual(self.up.count(), before + 1)
+        self.assertEqual(self.up.last().body,
+                         b'{"enabled":true,"events":["meeting.started"],'
+                         b'"name":"new","url":"https://hooks.example.com/'
+                         b'new"}')
+        d, o = self.records(r.header('X-Request-Id'), 2)
+        self.assertEqual((d['operation'], d['webhook']), ('create', None))
+        self.assertEqual((o['operation'], o['webhook'], o['status']),
+                         ('create', created, 201))
+
+    def test_read_records(self):
+        before = self.up.count()
+        r = self.req(method='GET', body=b'', headers=[])
+        self.forwarded(r, before)
+        self.assertEqual(self.up.last().body, b'')
+        d, o = self.records(r.header('X-Request-Id'), 2)
+        self.assertEqual((d['operation'], d['changes'], d['webhook']),
+                         ('get', None, WEBHOOK))
 
     def test_only_changes_present(self):
         before = self.up.count()
@@ -222,7 +256,7 @@ class Audit(GatewayCase):
         self.assertEqual(len(line), 1)
         self.assertEqual(line[0].split('|'), [
             self.CALLER, ACCOUNT, APP, WEBHOOK, 'allow', '0', d['token'],
-            '200'])
+            '200', 'edit'])
 
     def test_variables_denied(self):
         n = self.vars_count()

@@ -54,7 +54,8 @@ class Hostile(GatewayCase):
     def policy(cls):
         full = {
             'editors': [cases.ALICE], 'enablers': [cases.ALICE],
-            'disablers': [cases.ALICE],
+            'disablers': [cases.ALICE], 'creators': [cases.ALICE],
+            'deleters': [cases.ALICE],
             'urls': ['https://hooks.example.com/rtk/',
                      'https://*.example.net/',
                      'https://198.51.100.7/ip/',
@@ -71,8 +72,23 @@ class Hostile(GatewayCase):
         }
         report = {'mode': 'report-only', 'editors': [cases.ALICE],
                   'urls': [], 'events': []}
+        # the per-webhook rule decides alone: alice, the app's editor,
+        # may not touch it
+        full['webhooks'] = {cases.OWNED: {
+            'editors': [cases.CAROL], 'urls': ['https://hooks.example.com/'],
+            'events': EVENTS}}
+        ops = {
+            'editors': [cases.ALICE, cases.CAROL],
+            'creators': [cases.ALICE, cases.CAROL], 'deleters': [cases.ALICE],
+            'enablers': [cases.ALICE], 'disablers': [cases.ALICE],
+            'urls': ['https://hooks.example.com/rtk/'], 'events': EVENTS,
+            'webhooks': {cases.OWNED: {
+                'editors': [cases.CAROL],
+                'urls': ['https://hooks.example.com/owned'],
+                'events': EVENTS}}}
         return policy_doc(groups={'ops': [cases.DAVE]}, accounts={
-            '*': {'apps': {APP: full, APP_HEX: narrow, APP2: report}}})
+            '*': {'apps': {APP: full, APP_HEX: narrow, APP2: report,
+                           cases.APP_OPS: ops}}})
 
     def port_of(self, c):
         return {'main': self.port, 'notoken': self.ports['PORT2'],
@@ -106,8 +122,12 @@ class Hostile(GatewayCase):
         self.assertEqual('%s %s %s' % (up.method, up.target, up.version),
                          line)
         self.assertEqual(up.body, c['up'])
+        # list, get and delete: no body, and nothing that frames one
+        bodiless = up.method in ('GET', 'DELETE')
         self.assertEqual(up.header_all('Content-Length'),
-                         [str(len(c['up']))])
+                         [] if bodiless else [str(len(c['up']))])
+        self.assertEqual(up.header_all('Content-Type'),
+                         [] if bodiless else ['application/json'])
         self.assertIsNone(up.header('Transfer-Encoding'))
         tok = TOKEN_ACCOUNT if c.get('auth') == 'account' else TOKEN
         self.assertEqual(up.header_all('Authorization'), ['Bearer ' + tok])

@@ -5,12 +5,13 @@
  * would take for one request, without nginx.
  *
  *   rtk-policy check FILE
- *   rtk-policy eval FILE --caller NAME --path PATH --body FILE.json
- *                   [--method M] [--content-type V]... [--no-content-type]
- *                   [--body-max-size BYTES]
+ *   rtk-policy eval FILE --caller NAME --path PATH [--method M]
+ *                   [--body FILE.json] [--content-type V]...
+ *                   [--no-content-type] [--body-max-size BYTES]
  *
  * eval runs the gateway's own sequence (rtk_txn.h), so it answers what
- * the gateway would, status, code and message.
+ * the gateway would, status, code and message.  The method and the path
+ * make the operation; create, replace and edit need --body.
  */
 
 
@@ -46,22 +47,25 @@ static int rtk_cli_eval(int argc, char **argv);
 
 static const char  rtk_cli_usage_text[] =
     "usage: rtk-policy check FILE\n"
-    "       rtk-policy eval FILE --caller NAME --path PATH --body FILE.json\n"
-    "                   [--method M] [--content-type V]... "
-    "[--no-content-type]\n"
-    "                   [--body-max-size BYTES]\n"
+    "       rtk-policy eval FILE --caller NAME --path PATH [--method M]\n"
+    "                   [--body FILE.json] [--content-type V]...\n"
+    "                   [--no-content-type] [--body-max-size BYTES]\n"
     "\n"
     "check: exit 0 and \"ok: N apps, sha256 HASH\" if FILE is valid, else\n"
     "       exit 1 and \"FILE:LINE:COLUMN: problem\" on stderr.\n"
     "eval:  the gateway's checks in its order, with its messages: one JSON\n"
-    "       line {\"decision\",\"status\",\"code\",\"reason\",\"rule\"};"
-    " exit 0 allow,\n"
-    "       2 deny, 3 would_deny (report-only), 1 usage or policy error.\n"
-    "       PATH is the raw request target; --caller '' is a request\n"
-    "       without identity; --method defaults to PATCH; --content-type\n"
-    "       defaults to application/json, each one more header line,\n"
-    "       --no-content-type sends none; --body-max-size defaults to\n"
-    "       65536 (rtk_body_max_size); --body - reads stdin.\n";
+    "       line {\"decision\",\"operation\",\"status\",\"code\","
+    "\"reason\",\"rule\"};\n"
+    "       exit 0 allow, 2 deny, 3 would_deny (report-only), 1 usage or\n"
+    "       policy error.  PATH is the raw request target; with --method\n"
+    "       (PATCH by default) it makes the operation: GET or POST on\n"
+    "       .../webhooks (list, create), GET, PUT, PATCH or DELETE on\n"
+    "       .../webhooks/ID (get, replace, edit, delete).  --body is needed\n"
+    "       for create, replace and edit (- reads stdin); without it the\n"
+    "       request has no body.  --caller '' is a request without\n"
+    "       identity; --content-type defaults to application/json, each\n"
+    "       one more header line, --no-content-type sends none;\n"
+    "       --body-max-size defaults to 65536 (rtk_body_max_size).\n";
 
 
 static void
@@ -189,8 +193,11 @@ rtk_cli_print(const rtk_txn_t *txn)
     reason = txn->settled ? &txn->outcome : &txn->decision.reason;
     rule = txn->evaluated ? txn->decision.rule : "";
 
-    printf("{\"decision\":\"%s\",\"status\":%d,\"code\":%d,\"reason\":",
-           name, reason->status, reason->code);
+    /* "" before the method is known, like the rule before the policy */
+    printf("{\"decision\":\"%s\",\"operation\":\"%s\",\"status\":%d,"
+           "\"code\":%d,\"reason\":", name,
+           txn->op_known ? rtk_op_name(txn->op) : "", reason->status,
+           reason->code);
 
     if (rtk_cli_print_string(reason->message) != RTK_OK) {
         return RTK_CLI_ERROR;
@@ -318,9 +325,8 @@ rtk_cli_eval(int argc, char **argv)
         }
     }
 
-    if (caller == NULL || path == NULL || body_path == NULL) {
-        fprintf(stderr, "rtk-policy: eval needs --caller, --path and "
-                "--body\n");
+    if (caller == NULL || path == NULL) {
+        fprintf(stderr, "rtk-policy: eval needs --caller and --path\n");
         rtk_cli_usage();
         return RTK_CLI_ERROR;
     }
@@ -346,7 +352,11 @@ rtk_cli_eval(int argc, char **argv)
         return RTK_CLI_ERROR;
     }
 
-    if (rtk_cli_read(body_path, &data, &len) != RTK_OK) {
+    data = NULL;
+    len = 0;
+
+    if (body_path != NULL && rtk_cli_read(body_path, &data, &len) != RTK_OK)
+    {
         rtk_policy_free(policy);
         return RTK_CLI_ERROR;
     }
@@ -359,7 +369,20 @@ rtk_cli_eval(int argc, char **argv)
         == RTK_OK
         && rtk_txn_method(&txn, (const unsigned char *) method,
                           strlen(method))
-           == RTK_OK
+           == RTK_OK)
+    {
+        /* a question without its body would get the wrong answer */
+
+        if (body_path == NULL && rtk_op_has_body(txn.op)) {
+            fprintf(stderr, "rtk-policy: %s (%s) needs --body\n",
+                    rtk_op_name(txn.op), rtk_op_method(txn.op));
+            rtk_cli_usage();
+            rtk_policy_free(policy);
+            return RTK_CLI_ERROR;
+        }
+    }
+
+    if (txn.op_known
         && rtk_txn_identity(&txn, (const unsigned char *) caller,
                             strlen(caller))
            == RTK_OK

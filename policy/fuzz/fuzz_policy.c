@@ -3,8 +3,9 @@
  *
  * libFuzzer target for rtk_policy.  Input: a policy file.  Besides not
  * crashing or leaking, a rejected file must give "fuzz:LINE:COLUMN: "
- * with a position inside the input, and an accepted one must answer a
- * few evaluations with consistent decisions.
+ * with a position inside the input, and an accepted one must answer
+ * every operation on a few routes with consistent decisions, each
+ * denial with a reason of its operation.
  *
  *   clang-14 -fsanitize=fuzzer,address,undefined -I policy \
  *       policy/fuzz/fuzz_policy.c policy/rtk_*.c -lyajl -lcrypto
@@ -32,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void rtk_fuzz_error(const uint8_t *data, size_t size,
     const rtk_error_t *err);
 static void rtk_fuzz_eval(const rtk_policy_t *policy);
+static void rtk_fuzz_decide(const rtk_policy_t *policy, size_t c,
+    const rtk_route_t *route, int op, const rtk_body_t *edit);
 
 
 static const char *const  rtk_fuzz_callers[] = {
@@ -129,12 +132,12 @@ rtk_fuzz_error(const uint8_t *data, size_t size, const rtk_error_t *err)
 static void
 rtk_fuzz_eval(const rtk_policy_t *policy)
 {
+    int              op;
     size_t           c, u, r;
     unsigned         f;
     rtk_body_t       body;
     rtk_error_t      err;
     rtk_route_t      route;
-    rtk_decision_t   d;
 
     static const char *const  accounts[] = {
         "0123456789abcdef0123456789abcdef", "ffffffffffffffffffffffffffffffff"
@@ -151,6 +154,9 @@ rtk_fuzz_eval(const rtk_policy_t *policy)
         strcpy(route.app, apps[r >> 1]);
         strcpy(route.webhook, "99999999-8888-7777-6666-555555555555");
         route.app_len = strlen(route.app);
+        route.webhook_len = RTK_UUID_LEN;
+        (void) rtk_route_app_key((const unsigned char *) route.app,
+                                 route.app_len, route.app_key);
 
         for (c = 0; c < sizeof(rtk_fuzz_callers) / sizeof(char *); c++) {
             for (u = 0; u < sizeof(rtk_fuzz_urls) / sizeof(char *); u++) {
@@ -162,6 +168,8 @@ rtk_fuzz_eval(const rtk_policy_t *policy)
                 body.enabled = (f >> 1) & 1;
                 body.events = (body.fields & RTK_FIELD_EVENTS)
                               ? (1u << (f % RTK_EVENT_COUNT)) | 1u : 0;
+                body.name = (unsigned char *) "n";
+                body.name_len = 1;
 
                 if (rtk_fuzz_urls[u] != NULL) {
                     body.url = (unsigned char *) rtk_fuzz_urls[u];
@@ -179,35 +187,89 @@ rtk_fuzz_eval(const rtk_policy_t *policy)
                     body.fields = RTK_FIELD_NAME;
                 }
 
-                rtk_policy_eval(policy,
-                                (const unsigned char *) rtk_fuzz_callers[c],
-                                strlen(rtk_fuzz_callers[c]), &route, &body,
-                                &d);
-
-                rtk_fuzz_assert(memchr(d.rule, '\0', sizeof(d.rule))
-                                != NULL);
-                rtk_fuzz_assert(d.rule[0] != '\0');
-
-                if (d.decision == RTK_DECISION_ALLOW) {
-                    rtk_fuzz_assert(d.reason.code == 0);
-                    rtk_fuzz_assert(d.reason.status == 200);
-                    rtk_fuzz_assert(d.reason.message[0] == '\0');
-
-                } else {
-                    rtk_fuzz_assert(d.decision == RTK_DECISION_DENY
-                                    || d.decision
-                                       == RTK_DECISION_WOULD_DENY);
-                    rtk_fuzz_assert(d.reason.code >= RTK_E_DENY_NO_RULE
-                                    && d.reason.code <= RTK_E_DENY_FIELD);
-                    rtk_fuzz_assert(d.reason.status == 403);
-                    rtk_fuzz_assert(d.reason.message[0] != '\0');
-                }
-
-                /* no editor is empty or starts with '@' (a group) */
-                if (c == 4 || c == 5) {
-                    rtk_fuzz_assert(d.decision != RTK_DECISION_ALLOW);
+                for (op = 0; op < RTK_OP_COUNT; op++) {
+                    route.item = (op != RTK_OP_LIST && op != RTK_OP_CREATE);
+                    rtk_fuzz_decide(policy, c, &route, op, &body);
                 }
             }
         }
+    }
+}
+
+
+static void
+rtk_fuzz_decide(const rtk_policy_t *policy, size_t c,
+    const rtk_route_t *route, int op, const rtk_body_t *edit)
+{
+    int              code;
+    rtk_body_t       body;
+    rtk_decision_t   d;
+
+    body = *edit;
+
+    /* create and replace evaluate every field, enabled filled in */
+    if (op == RTK_OP_CREATE || op == RTK_OP_REPLACE) {
+        if (!(body.fields & RTK_FIELD_URL)) {
+            return;
+        }
+
+        if (!(body.fields & RTK_FIELD_ENABLED)) {
+            body.enabled = 1;
+        }
+
+        body.fields = 0x0f;
+        body.events |= 1u;
+    }
+
+    rtk_policy_eval(policy, (const unsigned char *) rtk_fuzz_callers[c],
+                    strlen(rtk_fuzz_callers[c]), route, op,
+                    rtk_op_has_body(op) ? &body : NULL, &d);
+
+    rtk_fuzz_assert(memchr(d.rule, '\0', sizeof(d.rule)) != NULL);
+    rtk_fuzz_assert(d.rule[0] != '\0');
+
+    if (d.decision == RTK_DECISION_ALLOW) {
+        rtk_fuzz_assert(d.reason.code == 0);
+        rtk_fuzz_assert(d.reason.status == 200);
+        rtk_fuzz_assert(d.reason.message[0] == '\0');
+
+        /* no caller is empty or starts with '@' (a group) */
+        rtk_fuzz_assert(c != 4 && c != 5);
+        return;
+    }
+
+    rtk_fuzz_assert(d.decision == RTK_DECISION_DENY
+                    || d.decision == RTK_DECISION_WOULD_DENY);
+    rtk_fuzz_assert(d.reason.status == 403);
+    rtk_fuzz_assert(d.reason.message[0] != '\0');
+
+    /* each operation has its own reasons, besides "no rule" */
+    code = d.reason.code;
+
+    if (code == RTK_E_DENY_NO_RULE) {
+        return;
+    }
+
+    switch (op) {
+
+    case RTK_OP_LIST:
+    case RTK_OP_GET:
+        rtk_fuzz_assert(code == RTK_E_DENY_READ);
+        break;
+
+    case RTK_OP_DELETE:
+        rtk_fuzz_assert(code == RTK_E_DENY_DELETE);
+        break;
+
+    case RTK_OP_CREATE:
+        rtk_fuzz_assert(code == RTK_E_DENY_CREATE
+                        || (code > RTK_E_DENY_EDITOR
+                            && code <= RTK_E_DENY_FIELD));
+        break;
+
+    default:
+        rtk_fuzz_assert(code >= RTK_E_DENY_EDITOR
+                        && code <= RTK_E_DENY_FIELD);
+        break;
     }
 }

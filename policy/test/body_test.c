@@ -3,7 +3,8 @@
  * Copyright (C) ngx_rtk_module authors
  *
  * rtk_body_parse() and rtk_body_serialize(): every error code, the JSON
- * corners where parsers disagree, and the exact canonical bytes.
+ * corners where parsers disagree, and the exact canonical bytes; most
+ * of it as an edit (PATCH), then what each operation requires.
  */
 
 
@@ -47,10 +48,14 @@ static void rtk_bt_test_precedence(void);
 static void rtk_bt_test_messages(void);
 static void rtk_bt_test_nomem(void);
 static void rtk_bt_test_serialize(void);
+static void rtk_bt_test_no_body(void);
+static void rtk_bt_test_required(void);
+static void rtk_bt_test_edit(void);
 
 
 static long         rtk_bt_allocs_left = -1;   /* -1: never fail */
 
+static int          rtk_bt_op = RTK_OP_EDIT;
 static rtk_error_t  rtk_bt_last;
 static rtk_body_t   rtk_bt_body;
 static char         rtk_bt_out[4096];
@@ -83,8 +88,8 @@ rtk_bt_code(const char *json, size_t len)
 
     memset(&rtk_bt_last, 0, sizeof(rtk_error_t));
 
-    rc = rtk_body_parse(&rtk_bt_body, (const unsigned char *) json, len,
-                        rtk_bt_alloc, NULL, &rtk_bt_last);
+    rc = rtk_body_parse(&rtk_bt_body, rtk_bt_op, (const unsigned char *) json,
+                        len, rtk_bt_alloc, NULL, &rtk_bt_last);
 
     if (rc == RTK_OK) {
         return 0;
@@ -143,7 +148,9 @@ rtk_bt_canon(const char *json, size_t len, const char *canon)
         return -1;
     }
 
+    /* a default is explicit once serialized: the same body, sent */
     if (rtk_bt_body.fields != first.fields
+        || rtk_bt_body.defaults != 0
         || rtk_bt_body.enabled != first.enabled
         || rtk_bt_body.events != first.events
         || rtk_bt_body.name_len != first.name_len
@@ -797,10 +804,10 @@ rtk_bt_test_types(void)
     RTK_BT_CODE("{\"url\":[\"" RTK_BT_URL "\"]}", RTK_E_FIELD_TYPE);
     RTK_BT_CODE("{\"url\":{}}", RTK_E_FIELD_TYPE);
 
-    /* the empty object */
-    RTK_BT_CODE("{}", RTK_E_BODY_EMPTY);
-    RTK_BT_CODE(" { } ", RTK_E_BODY_EMPTY);
-    RTK_BT_CODE("\n{\n}\n", RTK_E_BODY_EMPTY);
+    /* the empty object: an edit of nothing (rtk_bt_test_edit) */
+    RTK_BT_CODE("{}", 0);
+    RTK_BT_CODE(" { } ", 0);
+    RTK_BT_CODE("\n{\n}\n", 0);
     RTK_BT_CODE("{}{}", RTK_E_JSON_SYNTAX);
     RTK_BT_CODE("{}x", RTK_E_JSON_SYNTAX);
 }
@@ -1035,8 +1042,13 @@ rtk_bt_test_messages(void)
     RTK_CHECK(strchr(rtk_bt_last.message, 0x1b) == NULL,
               "message \"%s\"", rtk_bt_last.message);
 
-    RTK_BT_CODE("{}", RTK_E_BODY_EMPTY);
-    RTK_CHECK(rtk_bt_last.status == 400, "status %d", rtk_bt_last.status);
+    rtk_bt_op = RTK_OP_CREATE;
+    RTK_BT_CODE("{}", RTK_E_FIELD_MISSING);
+    RTK_CHECK(rtk_bt_last.status == 400
+              && strcmp(rtk_bt_last.message,
+                        "field \"events\" is required") == 0,
+              "%d \"%s\"", rtk_bt_last.status, rtk_bt_last.message);
+    rtk_bt_op = RTK_OP_EDIT;
 
     /* checked before yajl sees the input, with a message of their own */
     RTK_BT_CODE("\xef\xbb\xbf{\"enabled\":true}", RTK_E_JSON_SYNTAX);
@@ -1069,20 +1081,20 @@ rtk_bt_test_nomem(void)
     static const char  json[] = "{\"name\":\"x\",\"url\":\"" RTK_BT_URL "\"}";
 
     rtk_bt_allocs_left = 0;
-    rc = rtk_body_parse(&body, (const unsigned char *) json, sizeof(json) - 1,
-                        rtk_bt_alloc, NULL, &err);
+    rc = rtk_body_parse(&body, RTK_OP_EDIT, (const unsigned char *) json,
+                        sizeof(json) - 1, rtk_bt_alloc, NULL, &err);
     RTK_CHECK(rc == RTK_ERROR && err.code == RTK_E_INTERNAL
               && err.status == 500, "nomem 0: %d %d", rc, err.code);
 
     rtk_bt_allocs_left = 1;
-    rc = rtk_body_parse(&body, (const unsigned char *) json, sizeof(json) - 1,
-                        rtk_bt_alloc, NULL, &err);
+    rc = rtk_body_parse(&body, RTK_OP_EDIT, (const unsigned char *) json,
+                        sizeof(json) - 1, rtk_bt_alloc, NULL, &err);
     RTK_CHECK(rc == RTK_ERROR && err.code == RTK_E_INTERNAL,
               "nomem 1: %d %d", rc, err.code);
 
     rtk_bt_allocs_left = 2;
-    rc = rtk_body_parse(&body, (const unsigned char *) json, sizeof(json) - 1,
-                        rtk_bt_alloc, NULL, &err);
+    rc = rtk_body_parse(&body, RTK_OP_EDIT, (const unsigned char *) json,
+                        sizeof(json) - 1, rtk_bt_alloc, NULL, &err);
     RTK_CHECK(rc == RTK_OK, "nomem 2: %d %d", rc, err.code);
 
     rtk_bt_allocs_left = 0;
@@ -1091,14 +1103,16 @@ rtk_bt_test_nomem(void)
 
     rtk_bt_allocs_left = -1;
 
-    rc = rtk_body_parse(&body, NULL, 0, rtk_bt_alloc, NULL, &err);
+    rc = rtk_body_parse(&body, RTK_OP_EDIT, NULL, 0, rtk_bt_alloc, NULL,
+                        &err);
     RTK_CHECK(rc == RTK_ERROR && err.code == RTK_E_JSON_SYNTAX,
               "NULL, 0: %d %d", rc, err.code);
 
     /* no allocation without a name or url */
     rtk_bt_allocs_left = 0;
-    rc = rtk_body_parse(&body, (const unsigned char *) "{\"enabled\":true}",
-                        16, rtk_bt_alloc, NULL, &err);
+    rc = rtk_body_parse(&body, RTK_OP_EDIT,
+                        (const unsigned char *) "{\"enabled\":true}", 16,
+                        rtk_bt_alloc, NULL, &err);
     RTK_CHECK(rc == RTK_OK, "no allocation: %d", rc);
     rtk_bt_allocs_left = -1;
 }
@@ -1149,6 +1163,191 @@ rtk_bt_test_serialize(void)
 }
 
 
+/* list, get and delete: no body at all, not even whitespace */
+
+static void
+rtk_bt_test_no_body(void)
+{
+    int          rc;
+    size_t       i, k;
+    rtk_body_t   body;
+    rtk_error_t  err;
+
+    static const int  ops[] = { RTK_OP_LIST, RTK_OP_GET, RTK_OP_DELETE };
+
+    static const char  *bodies[] = {
+        " ", "\r\n", "{}", "{\"name\":\"x\"}", "null", "\0", "x"
+    };
+
+    for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+        memset(&body, 0x5a, sizeof(rtk_body_t));
+
+        rc = rtk_body_parse(&body, ops[k], NULL, 0, rtk_bt_alloc, NULL,
+                            &err);
+        RTK_CHECK(rc == RTK_OK && body.fields == 0 && body.defaults == 0
+                  && body.name == NULL && body.url == NULL,
+                  "%s: empty body: %d", rtk_op_name(ops[k]), rc);
+
+        rc = rtk_body_parse(&body, ops[k], (const unsigned char *) "", 0,
+                            rtk_bt_alloc, NULL, &err);
+        RTK_CHECK(rc == RTK_OK, "%s: \"\": %d", rtk_op_name(ops[k]), rc);
+
+        for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+            memset(&err, 0, sizeof(rtk_error_t));
+
+            rc = rtk_body_parse(&body, ops[k],
+                                (const unsigned char *) bodies[i],
+                                bodies[i][0] ? strlen(bodies[i]) : 1,
+                                rtk_bt_alloc, NULL, &err);
+
+            RTK_CHECK(rc == RTK_ERROR && err.code == RTK_E_BODY_UNEXPECTED
+                      && err.status == 400,
+                      "%s: body \"%s\": %d %d", rtk_op_name(ops[k]),
+                      bodies[i], rc, err.code);
+        }
+    }
+
+    (void) rtk_body_parse(&body, RTK_OP_GET, (const unsigned char *) "{}", 2,
+                          rtk_bt_alloc, NULL, &err);
+    RTK_CHECK(strcmp(err.message, "a GET request takes no body") == 0,
+              "get: \"%s\"", err.message);
+
+    (void) rtk_body_parse(&body, RTK_OP_LIST, (const unsigned char *) " ", 1,
+                          rtk_bt_alloc, NULL, &err);
+    RTK_CHECK(strcmp(err.message, "a GET request takes no body") == 0,
+              "list: \"%s\"", err.message);
+
+    (void) rtk_body_parse(&body, RTK_OP_DELETE, (const unsigned char *) "{}",
+                          2, rtk_bt_alloc, NULL, &err);
+    RTK_CHECK(strcmp(err.message, "a DELETE request takes no body") == 0,
+              "delete: \"%s\"", err.message);
+
+    /* the same words from rtk_body_unexpected() */
+    RTK_CHECK(rtk_body_unexpected(&err, RTK_OP_DELETE) == RTK_ERROR
+              && err.code == RTK_E_BODY_UNEXPECTED && err.status == 400
+              && strcmp(err.message, "a DELETE request takes no body") == 0,
+              "unexpected: %d \"%s\"", err.code, err.message);
+
+    RTK_CHECK(RTK_E_BODY_UNEXPECTED == 40016 && RTK_E_FIELD_MISSING == 40008,
+              "stable codes");
+}
+
+
+/* create and replace: name, url and events; enabled defaults to true */
+
+static void
+rtk_bt_test_required(void)
+{
+    size_t  k;
+
+    static const int  ops[] = { RTK_OP_CREATE, RTK_OP_REPLACE };
+
+#define RTK_BT_ALL                                                           \
+    "\"name\":\"n\",\"url\":\"" RTK_BT_URL "\",\"events\":[\"meeting.ended\"]"
+
+    for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+        rtk_bt_op = ops[k];
+
+        /* every field */
+        RTK_BT_CODE("{" RTK_BT_ALL ",\"enabled\":false}", 0);
+        RTK_CHECK(rtk_bt_body.fields == 0x0f && rtk_bt_body.defaults == 0
+                  && rtk_bt_body.enabled == 0, "%s: all: %x %x",
+                  rtk_op_name(ops[k]), rtk_bt_body.fields,
+                  rtk_bt_body.defaults);
+
+        RTK_BT_CANON("{" RTK_BT_ALL ",\"enabled\":false}",
+                     "{\"enabled\":false,\"events\":[\"meeting.ended\"],"
+                     "\"name\":\"n\",\"url\":\"" RTK_BT_URL "\"}");
+
+        /* enabled omitted means true, and is then sent explicitly */
+        RTK_BT_CODE("{" RTK_BT_ALL "}", 0);
+        RTK_CHECK(rtk_bt_body.fields == 0x0f
+                  && rtk_bt_body.defaults == RTK_FIELD_ENABLED
+                  && rtk_bt_body.enabled == 1, "%s: default: %x %x %u",
+                  rtk_op_name(ops[k]), rtk_bt_body.fields,
+                  rtk_bt_body.defaults, rtk_bt_body.enabled);
+
+        RTK_BT_CANON("{" RTK_BT_ALL "}",
+                     "{\"enabled\":true,\"events\":[\"meeting.ended\"],"
+                     "\"name\":\"n\",\"url\":\"" RTK_BT_URL "\"}");
+
+        RTK_BT_CODE("{" RTK_BT_ALL ",\"enabled\":true}", 0);
+        RTK_CHECK(rtk_bt_body.defaults == 0 && rtk_bt_body.enabled == 1,
+                  "%s: explicit true", rtk_op_name(ops[k]));
+
+        /* one missing: named; several: the first in canonical order */
+        RTK_BT_CODE("{\"url\":\"" RTK_BT_URL "\","
+                    "\"events\":[\"meeting.ended\"]}", RTK_E_FIELD_MISSING);
+        RTK_CHECK(strcmp(rtk_bt_last.message, "field \"name\" is required")
+                  == 0, "\"%s\"", rtk_bt_last.message);
+
+        RTK_BT_CODE("{\"name\":\"n\",\"events\":[\"meeting.ended\"]}",
+                    RTK_E_FIELD_MISSING);
+        RTK_CHECK(strcmp(rtk_bt_last.message, "field \"url\" is required")
+                  == 0, "\"%s\"", rtk_bt_last.message);
+
+        RTK_BT_CODE("{\"name\":\"n\",\"url\":\"" RTK_BT_URL "\"}",
+                    RTK_E_FIELD_MISSING);
+        RTK_CHECK(strcmp(rtk_bt_last.message, "field \"events\" is required")
+                  == 0, "\"%s\"", rtk_bt_last.message);
+
+        RTK_BT_CODE("{\"enabled\":true}", RTK_E_FIELD_MISSING);
+        RTK_CHECK(strcmp(rtk_bt_last.message, "field \"events\" is required")
+                  == 0, "\"%s\"", rtk_bt_last.message);
+
+        RTK_BT_CODE("{\"url\":\"" RTK_BT_URL "\"}", RTK_E_FIELD_MISSING);
+        RTK_CHECK(strcmp(rtk_bt_last.message, "field \"events\" is required")
+                  == 0, "\"%s\"", rtk_bt_last.message);
+
+        RTK_BT_CODE("{}", RTK_E_FIELD_MISSING);
+        RTK_BT_CODE(" { } ", RTK_E_FIELD_MISSING);
+
+        /* every other error comes first, as for an edit */
+        RTK_BT_CODE("", RTK_E_JSON_SYNTAX);
+        RTK_BT_CODE("{", RTK_E_JSON_SYNTAX);
+        RTK_BT_CODE("{\"name\":\"n\"", RTK_E_JSON_SYNTAX);
+        RTK_BT_CODE("{\"name\":1}", RTK_E_FIELD_TYPE);
+        RTK_BT_CODE("{\"secret\":1}", RTK_E_FIELD_UNKNOWN);
+        RTK_BT_CODE("{\"events\":[]}", RTK_E_FIELD_VALUE);
+        RTK_BT_CODE("{\"url\":\"ftp://x.example/\"}", RTK_E_URL_INVALID);
+        RTK_BT_CODE("{" RTK_BT_ALL ",\"name\":\"m\"}", RTK_E_JSON_DUPLICATE);
+        RTK_BT_CODE("{" RTK_BT_ALL ",\"x\":1}", RTK_E_FIELD_UNKNOWN);
+        RTK_BT_CODE("{" RTK_BT_ALL ",\"enabled\":null}", RTK_E_FIELD_TYPE);
+        RTK_BT_CODE("[]", RTK_E_FIELD_TYPE);
+        RTK_BT_CODE("{" RTK_BT_ALL "} x", RTK_E_JSON_SYNTAX);
+        RTK_BT_CODE("\xef\xbb\xbf{" RTK_BT_ALL "}", RTK_E_JSON_SYNTAX);
+    }
+
+#undef RTK_BT_ALL
+
+    rtk_bt_op = RTK_OP_EDIT;
+}
+
+
+/* edit: every field optional, nothing filled in, {} allowed */
+
+static void
+rtk_bt_test_edit(void)
+{
+    RTK_BT_CODE("{}", 0);
+    RTK_CHECK(rtk_bt_body.fields == 0 && rtk_bt_body.defaults == 0,
+              "{}: %x", rtk_bt_body.fields);
+    RTK_BT_CANON("{}", "{}");
+    RTK_BT_CANON(" {\r\n} ", "{}");
+
+    RTK_BT_CODE("{\"name\":\"n\"}", 0);
+    RTK_CHECK(rtk_bt_body.fields == RTK_FIELD_NAME
+              && rtk_bt_body.defaults == 0, "no default for an edit: %x",
+              rtk_bt_body.fields);
+    RTK_BT_CANON("{\"name\":\"n\"}", "{\"name\":\"n\"}");
+
+    RTK_BT_CODE("", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE(" ", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("{}}", RTK_E_JSON_SYNTAX);
+    RTK_BT_CODE("[{}]", RTK_E_FIELD_TYPE);
+}
+
+
 int
 main(void)
 {
@@ -1171,6 +1370,9 @@ main(void)
     rtk_bt_test_messages();
     rtk_bt_test_nomem();
     rtk_bt_test_serialize();
+    rtk_bt_test_no_body();
+    rtk_bt_test_required();
+    rtk_bt_test_edit();
 
 
     /* the shared allocator leaks by design; this test frees its own */

@@ -25,10 +25,15 @@
 #define A3    "a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
 #define A4    "a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4a4"
 #define APP1  "11111111-2222-3333-4444-555555555555"
+#define APP1_HEX  "11111111222233334444555555555555"
 #define APP2  "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"
+#define APP2_HEX  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define APP3  "33333333-3333-3333-3333-333333333333"
 #define APP4  "44444444-4444-4444-4444-444444444444"
 #define HOOK  "99999999-8888-7777-6666-555555555555"
+#define HOOKA "aaaaaaaa-0000-4000-8000-00000000000a"
+#define HOOKB "bbbbbbbb-0000-4000-8000-00000000000b"
+#define HOOKC "cccccccc-0000-4000-8000-00000000000c"
 
 #define EV_STARTED   0x001
 #define EV_ENDED     0x002
@@ -48,8 +53,8 @@ static void body_init(rtk_body_t *b, unsigned fields, unsigned enabled,
     unsigned events, const char *url);
 static void route_init(rtk_route_t *r, const char *account, const char *app);
 static void check_eval(int line, const rtk_policy_t *p, const char *caller,
-    const char *account, const char *app, const rtk_body_t *b,
-    rtk_want_t want);
+    const char *account, const char *app, const char *hook, int op,
+    const rtk_body_t *b, rtk_want_t want);
 static void check_error(int line, const char *json, const char *want);
 static double now(void);
 static char *generate(size_t napps);
@@ -57,6 +62,8 @@ static void test_decisions(void);
 static void test_precedence(void);
 static void test_report_only(void);
 static void test_urls(void);
+static void test_operations(void);
+static void test_webhooks(void);
 static void test_load_errors(void);
 static void test_files(void);
 static void test_misc(void);
@@ -173,13 +180,24 @@ route_init(rtk_route_t *r, const char *account, const char *app)
     strcpy(r->app, app);
     strcpy(r->webhook, HOOK);
     r->app_len = strlen(app);
+    r->webhook_len = strlen(HOOK);
+    r->item = 1;
+
+    if (rtk_route_app_key((const unsigned char *) app, r->app_len,
+                          r->app_key)
+        != RTK_OK)
+    {
+        fprintf(stderr, "test app id %s rejected\n", app);
+    }
 }
 
 
+/* list and create go to the collection, the others to the webhook hook */
+
 static void
 check_eval(int line, const rtk_policy_t *p, const char *caller,
-    const char *account, const char *app, const rtk_body_t *b,
-    rtk_want_t want)
+    const char *account, const char *app, const char *hook, int op,
+    const rtk_body_t *b, rtk_want_t want)
 {
     rtk_route_t     r;
     rtk_decision_t  d;
@@ -187,13 +205,23 @@ check_eval(int line, const rtk_policy_t *p, const char *caller,
     route_init(&r, account, app);
     memset(&d, 0x5a, sizeof(rtk_decision_t));
 
-    rtk_policy_eval(p, (const unsigned char *) caller, strlen(caller), &r, b,
-                    &d);
+    if (op == RTK_OP_LIST || op == RTK_OP_CREATE) {
+        r.item = 0;
+        r.webhook[0] = '\0';
+        r.webhook_len = 0;
+
+    } else {
+        strcpy(r.webhook, hook);
+        r.webhook_len = strlen(hook);
+    }
+
+    rtk_policy_eval(p, (const unsigned char *) caller, strlen(caller), &r,
+                    op, rtk_op_has_body(op) ? b : NULL, &d);
 
     RTK_CHECK(d.decision == want.decision && d.reason.code == want.code,
-              "line %d: caller %s: decision %d code %d (%s), want %d %d",
-              line, caller, d.decision, d.reason.code, d.reason.message,
-              want.decision, want.code);
+              "line %d: %s by %s: decision %d code %d (%s), want %d %d",
+              line, rtk_op_name(op), caller, d.decision, d.reason.code,
+              d.reason.message, want.decision, want.code);
 
     RTK_CHECK(strcmp(d.rule, want.rule) == 0,
               "line %d: rule \"%s\", want \"%s\"", line, d.rule, want.rule);
@@ -216,10 +244,19 @@ check_eval(int line, const rtk_policy_t *p, const char *caller,
 }
 
 
+/* an edit (PATCH) of the webhook HOOK */
 #define EVAL(p, caller, account, app, b, dec, code, rule, msg)               \
     do {                                                                     \
         rtk_want_t  w_ = { dec, code, rule, msg };                           \
-        check_eval(__LINE__, p, caller, account, app, b, w_);                \
+        check_eval(__LINE__, p, caller, account, app, HOOK, RTK_OP_EDIT, b,  \
+                   w_);                                                      \
+    } while (0)
+
+/* any operation, on the webhook hook unless it is list or create */
+#define EVAL_OP(p, caller, account, app, hook, op, b, dec, code, rule, msg)  \
+    do {                                                                     \
+        rtk_want_t  w_ = { dec, code, rule, msg };                           \
+        check_eval(__LINE__, p, caller, account, app, hook, op, b, w_);      \
     } while (0)
 
 #define ALLOW    RTK_DECISION_ALLOW
@@ -591,6 +628,367 @@ test_urls(void)
     rtk_policy_free(p);
 }
 
+/* the keys of each operation, their defaults and the body checks */
+
+static const char  policy_ops[] =
+    "{\n"
+    "  \"groups\": {\"readers\": [\"rita\"]},\n"
+    "  \"accounts\": {\"" A1 "\": {\"apps\": {\n"
+    "    \"" APP1 "\": {\n"
+    "      \"editors\": [\"ed\"],\n"
+    "      \"enablers\": [\"ed\"],\n"
+    "      \"urls\": [\"https://hooks.example.com/rtk/\"],\n"
+    "      \"events\": [\"meeting.started\"]\n"
+    "    },\n"
+    "    \"" APP2 "\": {\n"
+    "      \"editors\": [\"ed\", \"cre\"],\n"
+    "      \"readers\": [\"@readers\"],\n"
+    "      \"creators\": [\"cre\", \"ed\", \"@readers\"],\n"
+    "      \"deleters\": [\"del\"],\n"
+    "      \"enablers\": [\"cre\"],\n"
+    "      \"disablers\": [\"ed\"],\n"
+    "      \"urls\": [\"https://hooks.example.com/rtk/\"],\n"
+    "      \"events\": [\"meeting.started\", \"meeting.ended\"],\n"
+    "      \"fields\": {\"ed\": [\"name\", \"url\", \"events\"]}\n"
+    "    },\n"
+    "    \"" APP3 "\": {\n"
+    "      \"editors\": [\"ed\"], \"readers\": [], \"creators\": [],\n"
+    "      \"deleters\": []\n"
+    "    }\n"
+    "  }}}\n"
+    "}\n";
+
+
+#define R_APP2   "accounts." A1 ".apps." APP2
+#define R_APP3   "accounts." A1 ".apps." APP3
+
+
+static void
+test_operations(void)
+{
+    rtk_body_t     b, full, off;
+    rtk_policy_t  *p;
+
+    p = parse(policy_ops);
+    RTK_CHECK(p != NULL, "ops policy");
+
+    if (p == NULL) {
+        return;
+    }
+
+    /* what create and replace evaluate: every field, enabled filled in */
+    body_init(&full, RTK_FIELD_ENABLED | RTK_FIELD_EVENTS | RTK_FIELD_NAME,
+              1, EV_STARTED, "https://hooks.example.com/rtk/x");
+    body_init(&off, RTK_FIELD_ENABLED | RTK_FIELD_EVENTS | RTK_FIELD_NAME,
+              0, EV_STARTED, "https://hooks.example.com/rtk/x");
+
+    /* APP1: the defaults, readers are the editors, nobody creates/deletes */
+    EVAL_OP(p, "ed", A1, APP1, "", RTK_OP_LIST, NULL, ALLOW, 0, R_APP1,
+            NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_GET, NULL, ALLOW, 0, R_APP1,
+            NULL);
+    EVAL_OP(p, "rita", A1, APP1, "", RTK_OP_LIST, NULL, DENY,
+            RTK_E_DENY_READ, R_APP1,
+            "caller \"rita\" is not a reader of app " APP1);
+    EVAL_OP(p, "rita", A1, APP1, HOOK, RTK_OP_GET, NULL, DENY,
+            RTK_E_DENY_READ, R_APP1,
+            "caller \"rita\" is not a reader of app " APP1);
+    EVAL_OP(p, "ed", A1, APP1, "", RTK_OP_CREATE, &full, DENY,
+            RTK_E_DENY_CREATE, R_APP1,
+            "caller \"ed\" is not a creator of app " APP1);
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, R_APP1,
+            "caller \"ed\" is not a deleter of app " APP1);
+    EVAL_OP(p, "", A1, APP1, HOOK, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, R_APP1, NULL);
+
+    /* replace: an edit with every field, enabled included */
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_REPLACE, &full, ALLOW, 0,
+            R_APP1, NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_REPLACE, &off, ALLOW, 0,
+            R_APP1, NULL);
+    EVAL_OP(p, "rita", A1, APP1, HOOK, RTK_OP_REPLACE, &full, DENY,
+            RTK_E_DENY_EDITOR, R_APP1,
+            "caller \"rita\" is not an editor of app " APP1);
+
+    /* an edit of nothing: only the editors check */
+    body_init(&b, 0, 0, 0, NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_EDIT, &b, ALLOW, 0, R_APP1,
+            NULL);
+    EVAL_OP(p, "rita", A1, APP1, HOOK, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR, R_APP1, NULL);
+
+    /* the url rule of "/rtk/": below it only */
+    body_init(&b, 0, 0, 0, "https://hooks.example.com/rtk/");
+    EVAL(p, "ed", A1, APP1, &b, ALLOW, 0, R_APP1, NULL);
+    body_init(&b, 0, 0, 0, "https://hooks.example.com/rtk");
+    EVAL(p, "ed", A1, APP1, &b, DENY, RTK_E_DENY_URL, R_APP1,
+         "url \"https://hooks.example.com/rtk\" not in allowlist");
+
+    /* APP2: readers replace the editors for reading */
+    EVAL_OP(p, "rita", A1, APP2, "", RTK_OP_LIST, NULL, ALLOW, 0, R_APP2,
+            NULL);
+    EVAL_OP(p, "rita", A1, APP2, HOOK, RTK_OP_GET, NULL, ALLOW, 0, R_APP2,
+            NULL);
+    EVAL_OP(p, "ed", A1, APP2, "", RTK_OP_LIST, NULL, DENY,
+            RTK_E_DENY_READ, R_APP2, NULL);
+    EVAL_OP(p, "ed", A1, APP2, HOOK, RTK_OP_GET, NULL, DENY,
+            RTK_E_DENY_READ, R_APP2, NULL);
+
+    /* reading needs nothing else: rita is no editor */
+    EVAL_OP(p, "rita", A1, APP2, HOOK, RTK_OP_EDIT, &full, DENY,
+            RTK_E_DENY_EDITOR, R_APP2, NULL);
+
+    /* create: creators, then the body like an edit of every field */
+    EVAL_OP(p, "cre", A1, APP2, "", RTK_OP_CREATE, &full, ALLOW, 0, R_APP2,
+            NULL);
+    EVAL_OP(p, "del", A1, APP2, "", RTK_OP_CREATE, &full, DENY,
+            RTK_E_DENY_CREATE, R_APP2,
+            "caller \"del\" is not a creator of app " APP2);
+
+    /* a creator through a group, who is no enabler */
+    EVAL_OP(p, "rita", A1, APP2, "", RTK_OP_CREATE, &full, DENY,
+            RTK_E_DENY_ENABLE, R_APP2,
+            "caller \"rita\" may not enable webhooks of app " APP2);
+
+    /* the default "enabled": true is evaluated: ed may not set it */
+    EVAL_OP(p, "ed", A1, APP2, "", RTK_OP_CREATE, &full, DENY,
+            RTK_E_DENY_FIELD, R_APP2, "field \"enabled\"");
+    EVAL_OP(p, "cre", A1, APP2, "", RTK_OP_CREATE, &off, DENY,
+            RTK_E_DENY_DISABLE, R_APP2, NULL);
+
+    body_init(&b, RTK_FIELD_ENABLED | RTK_FIELD_EVENTS | RTK_FIELD_NAME, 1,
+              EV_STARTED, "https://evil.example/");
+    EVAL_OP(p, "cre", A1, APP2, "", RTK_OP_CREATE, &b, DENY,
+            RTK_E_DENY_URL, R_APP2, "url host evil.example");
+
+    body_init(&b, RTK_FIELD_ENABLED | RTK_FIELD_EVENTS | RTK_FIELD_NAME, 1,
+              EV_SUMMARY, "https://hooks.example.com/rtk/x");
+    EVAL_OP(p, "cre", A1, APP2, "", RTK_OP_CREATE, &b, DENY,
+            RTK_E_DENY_EVENT, R_APP2, "event \"meeting.summary\"");
+
+    /* replace: editors, then fields, enabled, url, events as for edit */
+    EVAL_OP(p, "cre", A1, APP2, HOOK, RTK_OP_REPLACE, &full, ALLOW, 0,
+            R_APP2, NULL);
+    EVAL_OP(p, "ed", A1, APP2, HOOK, RTK_OP_REPLACE, &full, DENY,
+            RTK_E_DENY_FIELD, R_APP2, "field \"enabled\"");
+    EVAL_OP(p, "cre", A1, APP2, HOOK, RTK_OP_REPLACE, &off, DENY,
+            RTK_E_DENY_DISABLE, R_APP2, NULL);
+    EVAL_OP(p, "del", A1, APP2, HOOK, RTK_OP_REPLACE, &full, DENY,
+            RTK_E_DENY_EDITOR, R_APP2, NULL);
+
+    /* delete: deleters only, editors or not */
+    EVAL_OP(p, "del", A1, APP2, HOOK, RTK_OP_DELETE, NULL, ALLOW, 0, R_APP2,
+            NULL);
+    EVAL_OP(p, "ed", A1, APP2, HOOK, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, R_APP2, NULL);
+
+    /* APP3: empty lists mean nobody, even the editors */
+    EVAL_OP(p, "ed", A1, APP3, "", RTK_OP_LIST, NULL, DENY,
+            RTK_E_DENY_READ, R_APP3, NULL);
+    EVAL_OP(p, "ed", A1, APP3, HOOK, RTK_OP_GET, NULL, DENY,
+            RTK_E_DENY_READ, R_APP3, NULL);
+    EVAL_OP(p, "ed", A1, APP3, "", RTK_OP_CREATE, &full, DENY,
+            RTK_E_DENY_CREATE, R_APP3, NULL);
+    EVAL_OP(p, "ed", A1, APP3, HOOK, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, R_APP3, NULL);
+    body_init(&b, 0, 0, 0, "https://hooks.example.com/rtk/x");
+    EVAL_OP(p, "ed", A1, APP3, HOOK, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_URL, R_APP3, NULL);
+
+    /* no rule: the same for every operation */
+    EVAL_OP(p, "ed", A2, APP1, "", RTK_OP_LIST, NULL, DENY,
+            RTK_E_DENY_NO_RULE, "default", NULL);
+    EVAL_OP(p, "ed", A1, APP4, HOOK, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_NO_RULE, "accounts." A1,
+            "no policy rule for app " APP4 " in account " A1);
+
+    rtk_policy_free(p);
+
+    /* report-only applies to every operation */
+    p = parse("{\"mode\":\"report-only\",\"accounts\":{\"*\":{\"apps\":"
+              "{\"*\":{\"editors\":[\"a\"]}}}}}");
+
+    if (p != NULL) {
+        EVAL_OP(p, "b", A1, APP1, "", RTK_OP_LIST, NULL, WOULD,
+                RTK_E_DENY_READ, "accounts.*.apps.*", NULL);
+        EVAL_OP(p, "a", A1, APP1, "", RTK_OP_CREATE, &full, WOULD,
+                RTK_E_DENY_CREATE, "accounts.*.apps.*", NULL);
+        EVAL_OP(p, "a", A1, APP1, HOOK, RTK_OP_DELETE, NULL, WOULD,
+                RTK_E_DENY_DELETE, "accounts.*.apps.*", NULL);
+        EVAL_OP(p, "a", A1, APP1, HOOK, RTK_OP_GET, NULL, ALLOW, 0,
+                "accounts.*.apps.*", NULL);
+        rtk_policy_free(p);
+    }
+
+    RTK_CHECK(RTK_E_DENY_READ == 40309 && RTK_E_DENY_CREATE == 40310
+              && RTK_E_DENY_DELETE == 40311, "stable codes");
+}
+
+
+/* per-webhook rules: the most specific rule decides alone */
+
+static const char  policy_hooks[] =
+    "{\n"
+    "  \"accounts\": {\n"
+    "    \"" A1 "\": {\"apps\": {\n"
+    "      \"" APP1 "\": {\n"
+    "        \"editors\": [\"ed\"], \"deleters\": [\"ed\"],\n"
+    "        \"urls\": [\"https://hooks.example.com/\"],\n"
+    "        \"events\": [\"meeting.started\"],\n"
+    "        \"webhooks\": {\n"
+    "          \"" HOOKA "\": {\"editors\": [\"other\"]},\n"
+    "          \"" HOOKB "\": {\n"
+    "            \"editors\": [\"mallory\"], \"readers\": [\"ed\"],\n"
+    "            \"deleters\": [\"mallory\"], \"enablers\": [\"mallory\"],\n"
+    "            \"urls\": [\"https://evil.example/\"],\n"
+    "            \"events\": [\"meeting.summary\"]\n"
+    "          }\n"
+    "        }\n"
+    "      },\n"
+    "      \"" APP2_HEX "\": {\n"
+    "        \"mode\": \"report-only\", \"editors\": [\"ed\"],\n"
+    "        \"webhooks\": {\n"
+    "          \"" HOOKA "\": {\"mode\": \"enforce\", \"editors\": [\"ed\"]},\n"
+    "          \"" HOOKB "\": {\"editors\": [\"ed\"]}\n"
+    "        }\n"
+    "      },\n"
+    "      \"*\": {\"editors\": [\"star\"],\n"
+    "        \"webhooks\": {\"" HOOKC "\": {\"editors\": [\"c\"]}}}\n"
+    "    }},\n"
+    "    \"*\": {\"mode\": \"report-only\", \"apps\": {\n"
+    "      \"" APP3 "\": {\"editors\": [\"ed\"],\n"
+    "        \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"x\"]}}}\n"
+    "    }}\n"
+    "  }\n"
+    "}\n";
+
+
+#define R_HOOKA  R_APP1 ".webhooks." HOOKA
+#define R_HOOKB  R_APP1 ".webhooks." HOOKB
+
+
+static void
+test_webhooks(void)
+{
+    rtk_body_t     b, full;
+    rtk_policy_t  *p;
+
+    p = parse(policy_hooks);
+    RTK_CHECK(p != NULL, "hooks policy");
+
+    if (p == NULL) {
+        return;
+    }
+
+    RTK_CHECK(rtk_policy_apps(p) == 4, "apps %zu", rtk_policy_apps(p));
+
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+    body_init(&full, RTK_FIELD_ENABLED | RTK_FIELD_EVENTS | RTK_FIELD_NAME,
+              1, EV_SUMMARY, "https://evil.example/x");
+
+    /* another webhook of the app: the app's rule */
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_EDIT, &b, ALLOW, 0, R_APP1,
+            NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_DELETE, NULL, ALLOW, 0, R_APP1,
+            NULL);
+
+    /* HOOKA denies what the app allows: ed is no editor of it ... */
+    EVAL_OP(p, "ed", A1, APP1, HOOKA, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR, R_HOOKA,
+            "caller \"ed\" is not an editor of app " APP1);
+    EVAL_OP(p, "ed", A1, APP1, HOOKA, RTK_OP_GET, NULL, DENY,
+            RTK_E_DENY_READ, R_HOOKA, NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOKA, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, R_HOOKA, NULL);
+
+    /* ... and nothing is merged: its own editor, its own empty lists */
+    EVAL_OP(p, "other", A1, APP1, HOOKA, RTK_OP_EDIT, &b, ALLOW, 0, R_HOOKA,
+            NULL);
+    EVAL_OP(p, "other", A1, APP1, HOOKA, RTK_OP_GET, NULL, ALLOW, 0,
+            R_HOOKA, NULL);
+    body_init(&b, 0, 0, 0, "https://hooks.example.com/x");
+    EVAL_OP(p, "other", A1, APP1, HOOKA, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_URL, R_HOOKA, NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOK, RTK_OP_EDIT, &b, ALLOW, 0, R_APP1,
+            NULL);
+
+    /* HOOKB allows what the app denies */
+    EVAL_OP(p, "mallory", A1, APP1, HOOKB, RTK_OP_REPLACE, &full, ALLOW, 0,
+            R_HOOKB, NULL);
+    EVAL_OP(p, "mallory", A1, APP1, HOOKB, RTK_OP_DELETE, NULL, ALLOW, 0,
+            R_HOOKB, NULL);
+    EVAL_OP(p, "mallory", A1, APP1, HOOK, RTK_OP_REPLACE, &full, DENY,
+            RTK_E_DENY_EDITOR, R_APP1, NULL);
+    EVAL_OP(p, "mallory", A1, APP1, HOOK, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, R_APP1, NULL);
+    EVAL_OP(p, "ed", A1, APP1, HOOKB, RTK_OP_GET, NULL, ALLOW, 0, R_HOOKB,
+            NULL);
+    EVAL_OP(p, "mallory", A1, APP1, HOOKB, RTK_OP_GET, NULL, DENY,
+            RTK_E_DENY_READ, R_HOOKB, NULL);
+
+    /* list and create are the app's: no webhook is named */
+    EVAL_OP(p, "mallory", A1, APP1, "", RTK_OP_LIST, NULL, DENY,
+            RTK_E_DENY_READ, R_APP1, NULL);
+    EVAL_OP(p, "ed", A1, APP1, "", RTK_OP_LIST, NULL, ALLOW, 0, R_APP1,
+            NULL);
+    EVAL_OP(p, "mallory", A1, APP1, "", RTK_OP_CREATE, &full, DENY,
+            RTK_E_DENY_CREATE, R_APP1, NULL);
+
+    /* the webhook of another app is not this one's */
+    EVAL_OP(p, "mallory", A1, APP4, HOOKB, RTK_OP_DELETE, NULL, DENY,
+            RTK_E_DENY_DELETE, "accounts." A1 ".apps.*", NULL);
+
+    /* "*" app entries have webhook entries too */
+    body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
+    EVAL_OP(p, "c", A1, APP4, HOOKC, RTK_OP_EDIT, &b, ALLOW, 0,
+            "accounts." A1 ".apps.*.webhooks." HOOKC, NULL);
+    EVAL_OP(p, "star", A1, APP4, HOOKC, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR, "accounts." A1 ".apps.*.webhooks." HOOKC,
+            NULL);
+    EVAL_OP(p, "c", A1, APP1, HOOKC, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR, R_APP1, NULL);
+
+    /* either spelling of the app, as the file spells it in the rule */
+    EVAL_OP(p, "ed", A1, APP1_HEX, HOOKA, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR, R_HOOKA,
+            "caller \"ed\" is not an editor of app " APP1_HEX);
+    EVAL_OP(p, "x", A1, APP2, HOOKA, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR,
+            "accounts." A1 ".apps." APP2_HEX ".webhooks." HOOKA, NULL);
+
+    /* modes: the webhook's own, else its app's, else the account's */
+    EVAL_OP(p, "x", A1, APP2_HEX, HOOKB, RTK_OP_EDIT, &b, WOULD,
+            RTK_E_DENY_EDITOR,
+            "accounts." A1 ".apps." APP2_HEX ".webhooks." HOOKB, NULL);
+    EVAL_OP(p, "x", A1, APP2_HEX, HOOK, RTK_OP_EDIT, &b, WOULD,
+            RTK_E_DENY_EDITOR, "accounts." A1 ".apps." APP2_HEX, NULL);
+    EVAL_OP(p, "x", A1, APP2_HEX, HOOKA, RTK_OP_EDIT, &b, DENY,
+            RTK_E_DENY_EDITOR,
+            "accounts." A1 ".apps." APP2_HEX ".webhooks." HOOKA, NULL);
+    EVAL_OP(p, "ed", A2, APP3, HOOKA, RTK_OP_DELETE, NULL, WOULD,
+            RTK_E_DENY_DELETE, "accounts.*.apps." APP3 ".webhooks." HOOKA,
+            NULL);
+    EVAL_OP(p, "x", A2, APP3, HOOKA, RTK_OP_GET, NULL, ALLOW, 0,
+            "accounts.*.apps." APP3 ".webhooks." HOOKA, NULL);
+
+    rtk_policy_free(p);
+
+    /* the longest rule name fits */
+    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{\"" APP1 "\":{"
+              "\"editors\":[\"a\"],\"webhooks\":{\"" HOOKA "\":"
+              "{\"editors\":[\"b\"]}}}}}}}");
+
+    if (p != NULL) {
+        EVAL_OP(p, "a", A1, APP1, HOOKA, RTK_OP_GET, NULL, DENY,
+                RTK_E_DENY_READ, R_HOOKA, NULL);
+        RTK_CHECK(sizeof(R_HOOKA) <= RTK_RULE_NAME_MAX, "rule %zu bytes",
+                  sizeof(R_HOOKA));
+        rtk_policy_free(p);
+    }
+}
+
+
 
 static void
 test_load_errors(void)
@@ -715,11 +1113,134 @@ test_load_errors(void)
         "  \"11111111-2222-3333-4444_555555555555\": {}}}}}",
         "p.json:2:3: bad app id");
 
-    /* the 32-hex spelling of a uuid is not a second name for the app */
     ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
-        "  \"11111111222233334444555555555555\": {}}}}}",
-        "p.json:2:3: bad app id \"11111111222233334444555555555555\" "
-        "(want a lowercase UUID or \"*\")");
+        "  \"1111111122223333444455555555555A\": {}}}}}",
+        "p.json:2:3: bad app id \"1111111122223333444455555555555A\" "
+        "(want a lowercase UUID, 32 lowercase hex digits or \"*\")");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "  \"11111111-22223333444455555555555\": {}}}}}",
+        "p.json:2:3: bad app id");
+
+    /* the two spellings of one app are one key */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "\"" APP1 "\": {\"editors\": [\"a\"]},\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:1: duplicate key \"" APP1_HEX "\" (the same app as \""
+        APP1 "\")");
+    ERR("{\"accounts\":{\"" A1 "\":{\"apps\":{\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]},\n"
+        "  \"" APP1 "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:3: duplicate key \"" APP1 "\" (the same app as \""
+        APP1_HEX "\")");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]},\n"
+        "\"" APP1_HEX "\": {\"editors\": [\"a\"]}}}}}",
+        "p.json:3:1: duplicate key \"" APP1_HEX "\"");
+
+    /* webhook entries */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"*\": {\"editors\": [\"a\"]}}}}}}}",
+        "p.json:2:16: bad webhook id \"*\" (want a lowercase UUID)");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"AAAAAAAA-0000-4000-8000-00000000000A\": {}}}}}}}",
+        "p.json:2:16: bad webhook id");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"aaaaaaaa00004000800000000000000a\": {}}}}}}}",
+        "p.json:2:16: bad webhook id");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"a\"]},\n"
+        "    \"" HOOKA "\": {\"editors\": [\"a\"]}}}}}}}",
+        "p.json:3:5: duplicate key \"" HOOKA "\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\":\n"
+        "     {\"readers\": [\"a\"]}}}}}}}",
+        "p.json:3:6: accounts.*.apps.*.webhooks." HOOKA ": missing "
+        "required key \"editors\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": []}}}}}}}",
+        "p.json:2:68: \"editors\" must not be empty");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"a\"],\n"
+        "    \"creators\": [\"a\"]}}}}}}}",
+        "p.json:3:5: unknown key \"creators\" in webhook entry (want mode, "
+        "editors, readers, deleters, enablers, disablers, urls, events or "
+        "fields)");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"a\"],\n"
+        "    \"webhooks\": {}}}}}}}}",
+        "p.json:3:5: unknown key \"webhooks\" in webhook entry");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"a\"],\n"
+        "    \"mode\": \"enforce\", \"mode\": \"enforce\"}}}}}}}",
+        "p.json:3:24: duplicate key \"mode\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {}, \"webhooks\": {}}}}}}",
+        "p.json:2:19: duplicate key \"webhooks\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": []}}}}}",
+        "p.json:2:15: \"webhooks\" must be an object");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": 5}}}}}}",
+        "p.json:2:56: a webhook entry must be an object");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"a\"],\n"
+        "    \"fields\": {\"a\": [\"name\"], \"a\": []}}}}}}}}",
+        "p.json:3:31: duplicate key \"a\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"webhooks\": {\"" HOOKA "\": {\"editors\": [\"@nope\"]}}}}}}}",
+        "p.json:2:69: unknown group \"@nope\"");
+
+    /* the new lists, where editors go */
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"readers\": \"a\"}}}}}",
+        "p.json:2:14: \"readers\" must be an array of strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"creators\": [1]}}}}}",
+        "p.json:2:16: \"creators\" must contain only strings");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"deleters\": [\"\"]}}}}}",
+        "p.json:2:16: empty caller name");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"readers\": [], \"readers\": []}}}}}",
+        "p.json:2:18: duplicate key \"readers\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"creators\": [\"@g\"]}}}}}",
+        "p.json:2:16: unknown group \"@g\"");
+    ERR("{\"accounts\":{\"*\":{\"apps\":{\"*\":{\"editors\":[\"a\"],\n"
+        "  \"deleter\": []}}}}}",
+        "p.json:2:3: unknown key \"deleter\" in app entry (want mode, "
+        "editors, readers, creators, deleters, enablers, disablers, urls, "
+        "events, fields or webhooks)");
+    ERR("{\"accounts\":{\"*\":{\"readers\": [], \"apps\":{}}}}",
+        "p.json:1:19: unknown key \"readers\" in account entry");
+    ERR("{\"readers\": [], \"accounts\":{}}",
+        "p.json:1:2: unknown key \"readers\" at top level");
+
+    /* the same "fields" keys in a webhook entry and in its app's entry */
+    {
+        rtk_policy_t  *p;
+
+        p = parse("{\"accounts\":{\"*\":{\"apps\":{\"*\":{"
+                  "\"editors\":[\"a\"],\"webhooks\":{\"" HOOKA "\":{"
+                  "\"editors\":[\"a\"],\"fields\":{\"a\":[],\"@g\":[]}}},"
+                  "\"fields\":{\"@g\":[\"name\"],\"a\":[\"url\"]}}}}},"
+                  "\"groups\":{\"g\":[\"a\"]}}");
+        RTK_CHECK(p != NULL, "fields keys in a webhook and its app");
+        rtk_policy_free(p);
+    }
+
+    /* the same webhook id under two apps is no duplicate */
+    {
+        rtk_policy_t  *p;
+
+        p = parse("{\"accounts\":{\"*\":{\"apps\":{"
+                  "\"" APP1 "\":{\"editors\":[\"a\"],\"webhooks\":{"
+                  "\"" HOOKA "\":{\"editors\":[\"a\"]}}},"
+                  "\"*\":{\"editors\":[\"a\"],\"webhooks\":{"
+                  "\"" HOOKA "\":{\"editors\":[\"a\"]}}}}}}}");
+        RTK_CHECK(p != NULL, "one webhook id in two apps");
+        rtk_policy_free(p);
+    }
 
     /* wrong types */
     ERR("[]", "p.json:1:1: the policy must be a JSON object");
@@ -974,8 +1495,8 @@ test_misc(void)
             rtk_decision_t  d;
 
             route_init(&r, A1, APP1);
-            rtk_policy_eval(p, (const unsigned char *) "x\0z", 3, &r, &b,
-                            &d);
+            rtk_policy_eval(p, (const unsigned char *) "x\0z", 3, &r,
+                            RTK_OP_EDIT, &b, &d);
             RTK_CHECK(d.decision == DENY
                       && d.reason.code == RTK_E_DENY_EDITOR,
                       "caller with NUL: %d", d.reason.code);
@@ -1003,14 +1524,39 @@ test_misc(void)
         rtk_policy_free(p);
     }
 
-    /* a second app id, as a uuid like every app id */
-    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{\"" APP2 "\":{"
-              "\"editors\":[\"a\"]}}}}}");
+    /*
+     * Both spellings of an app id reach the same entry, whichever the
+     * file uses; the rule is named as the file spells it, the messages
+     * name the app as the request does.
+     */
+    p = parse("{\"accounts\":{\"" A1 "\":{\"apps\":{"
+              "\"" APP2 "\":{\"editors\":[\"a\"]},"
+              "\"" APP1_HEX "\":{\"editors\":[\"b\"]},"
+              "\"*\":{\"editors\":[\"star\"]}}}}}");
 
     if (p != NULL) {
         body_init(&b, RTK_FIELD_NAME, 0, 0, NULL);
         EVAL(p, "a", A1, APP2, &b, ALLOW, 0, "accounts." A1 ".apps." APP2,
              NULL);
+        EVAL(p, "a", A1, APP2_HEX, &b, ALLOW, 0,
+             "accounts." A1 ".apps." APP2, NULL);
+        EVAL(p, "star", A1, APP2_HEX, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts." A1 ".apps." APP2,
+             "caller \"star\" is not an editor of app " APP2_HEX);
+
+        EVAL(p, "b", A1, APP1, &b, ALLOW, 0,
+             "accounts." A1 ".apps." APP1_HEX, NULL);
+        EVAL(p, "b", A1, APP1_HEX, &b, ALLOW, 0,
+             "accounts." A1 ".apps." APP1_HEX, NULL);
+        EVAL(p, "star", A1, APP1, &b, DENY, RTK_E_DENY_EDITOR,
+             "accounts." A1 ".apps." APP1_HEX,
+             "caller \"star\" is not an editor of app " APP1);
+
+        /* neither spelling of another app escapes to "*" unnoticed */
+        EVAL(p, "star", A1, APP3, &b, ALLOW, 0, "accounts." A1 ".apps.*",
+             NULL);
+        EVAL(p, "star", A1, "33333333333333333333333333333333", &b, ALLOW,
+             0, "accounts." A1 ".apps.*", NULL);
         rtk_policy_free(p);
     }
 
@@ -1114,14 +1660,17 @@ test_scale(void)
             route_init(&r, A1, "00000000-0000-4000-8000-000000000000");
             sprintf(app, "%08zx-0000-4000-8000-%012zx", i, i);
             strcpy(r.app, app);
+            (void) rtk_route_app_key((unsigned char *) app, RTK_UUID_LEN,
+                                     r.app_key);
             sprintf(caller, "user%zu", i);
 
             rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
-                            &r, &b, &d);
+                            &r, RTK_OP_EDIT, &b, &d);
             RTK_CHECK(d.decision == ALLOW, "app %zu: %s", i,
                       d.reason.message);
 
-            rtk_policy_eval(p[k], (unsigned char *) "op1", 3, &r, &b, &d);
+            rtk_policy_eval(p[k], (unsigned char *) "op1", 3, &r,
+                            RTK_OP_EDIT, &b, &d);
             RTK_CHECK(d.reason.code == RTK_E_DENY_ENABLE, "app %zu op1: %d",
                       i, d.reason.code);
         }
@@ -1138,10 +1687,12 @@ test_scale(void)
             sprintf(app, "%08x-0000-4000-8000-%012x", (unsigned) n,
                     (unsigned) n);
             memcpy(r.app, app, RTK_UUID_LEN);
+            (void) rtk_route_app_key((unsigned char *) app, RTK_UUID_LEN,
+                                     r.app_key);
             sprintf(caller, "user%zu", n);
 
             rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
-                            &r, &b, &d);
+                            &r, RTK_OP_EDIT, &b, &d);
             decision |= d.decision;
         }
 
@@ -1156,13 +1707,15 @@ test_scale(void)
         sprintf(app, "%08x-0000-4000-8000-%012x", (unsigned) n,
                 (unsigned) n);
         memcpy(r.app, app, RTK_UUID_LEN);
+        (void) rtk_route_app_key((unsigned char *) app, RTK_UUID_LEN,
+                                 r.app_key);
         sprintf(caller, "user%zu", n);
 
         t0 = now();
 
         for (i = 0; i < loops; i++) {
             rtk_policy_eval(p[k], (unsigned char *) caller, strlen(caller),
-                            &r, &b, &d);
+                            &r, RTK_OP_EDIT, &b, &d);
             decision |= d.decision;
         }
 
@@ -1190,6 +1743,8 @@ main(void)
     test_precedence();
     test_report_only();
     test_urls();
+    test_operations();
+    test_webhooks();
     test_load_errors();
     test_files();
     test_misc();

@@ -4,7 +4,8 @@
  *
  * rtk_txn_*: every check in the gateway's order, each refusal with the
  * gateway's status, code and message, the outcome settled once, the
- * Content-Type variants, size and identity limits, deny, allow and
+ * operation of each method and route, the Content-Type variants, size
+ * and identity limits, the bodies each operation takes, deny, allow and
  * would_deny, the canonical body, and the defaults for nginx's own
  * statuses.
  */
@@ -23,6 +24,17 @@
 
 #define PATH(account, app)                                                   \
     "/client/v4/accounts/" account "/realtime/kit/" app "/webhooks/" HOOK
+
+#define COLL(account, app)                                                   \
+    "/client/v4/accounts/" account "/realtime/kit/" app "/webhooks"
+
+#define FULL                                                                 \
+    "{\"name\":\"n\",\"url\":\"https://hooks.example.com/rtk/x\","        \
+    "\"events\":[\"meeting.started\"]}"
+
+#define FULL_CANON                                                           \
+    "{\"enabled\":true,\"events\":[\"meeting.started\"],\"name\":\"n\","   \
+    "\"url\":\"https://hooks.example.com/rtk/x\"}"
 
 #define S(s)  (const unsigned char *) (s), sizeof(s) - 1
 
@@ -44,6 +56,8 @@ static int rtk_tt_outcome(const rtk_txn_t *txn, int status, int code,
     const char *message);
 static int rtk_tt_run(rtk_txn_t *txn, const char *target,
     const char *caller, const char *body);
+static int rtk_tt_exec(rtk_txn_t *txn, const char *method,
+    const char *target, const char *caller, const char *body);
 static int rtk_tt_ct(const char *value, size_t len, unsigned count);
 static void rtk_tt_test_init(void);
 static void rtk_tt_test_allow(void);
@@ -51,6 +65,10 @@ static void rtk_tt_test_would_deny(void);
 static void rtk_tt_test_deny(void);
 static void rtk_tt_test_route(void);
 static void rtk_tt_test_method(void);
+static void rtk_tt_test_allow_header(void);
+static void rtk_tt_test_operations(void);
+static void rtk_tt_test_no_body(void);
+static void rtk_tt_test_create(void);
 static void rtk_tt_test_identity(void);
 static void rtk_tt_test_content_type(void);
 static void rtk_tt_test_size(void);
@@ -65,6 +83,8 @@ static const char  rtk_tt_policy_json[] =
     "{\"accounts\": {\"*\": {\"apps\": {\n"
     "  \"" APP "\": {\"editors\": [\"alice\", \"bob\"],\n"
     "     \"enablers\": [\"alice\"],\n"
+    "     \"creators\": [\"alice\", \"bob\"],\n"
+    "     \"deleters\": [\"bob\"],\n"
     "     \"urls\": [\"https://hooks.example.com/rtk/\"],\n"
     "     \"events\": [\"meeting.started\", \"meeting.ended\"]},\n"
     "  \"" APPR "\": {\"mode\": \"report-only\", \"editors\": [\"alice\"]}\n"
@@ -111,11 +131,21 @@ static int
 rtk_tt_run(rtk_txn_t *txn, const char *target, const char *caller,
     const char *body)
 {
+    return rtk_tt_exec(txn, "PATCH", target, caller, body);
+}
+
+
+static int
+rtk_tt_exec(rtk_txn_t *txn, const char *method, const char *target,
+    const char *caller, const char *body)
+{
     rtk_txn_init(txn);
 
     if (rtk_txn_route(txn, (const unsigned char *) target, strlen(target))
         != RTK_OK
-        || rtk_txn_method(txn, S("PATCH")) != RTK_OK
+        || rtk_txn_method(txn, (const unsigned char *) method,
+                          strlen(method))
+           != RTK_OK
         || rtk_txn_identity(txn, (const unsigned char *) caller,
                             strlen(caller))
            != RTK_OK
@@ -357,45 +387,409 @@ rtk_tt_test_method(void)
 {
     rtk_txn_t  txn;
 
-    rtk_txn_init(&txn);
-    RTK_CHECK(rtk_txn_method(&txn, S("PATCH")) == RTK_OK && !txn.settled,
+#define RTK_TT_METHOD(target, method)                                        \
+    do {                                                                     \
+        rtk_txn_init(&txn);                                                  \
+        (void) rtk_txn_route(&txn, S(target));                               \
+        (void) rtk_txn_method(&txn, S(method));                              \
+    } while (0)
+
+    RTK_TT_METHOD(PATH(A1, APP), "PATCH");
+    RTK_CHECK(!txn.settled && txn.op_known && txn.op == RTK_OP_EDIT,
               "PATCH");
 
-    rtk_txn_init(&txn);
-    RTK_CHECK(rtk_txn_method(&txn, S("GET")) == RTK_ERROR, "GET");
+    /* an item: GET, PUT, PATCH, DELETE */
+    RTK_TT_METHOD(PATH(A1, APP), "POST");
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method GET is not allowed, use PATCH");
+                   "method POST is not allowed, use GET, PUT, PATCH or "
+                   "DELETE");
+    RTK_CHECK(!txn.op_known, "no operation after a 405");
 
-    rtk_txn_init(&txn);
-    (void) rtk_txn_method(&txn, S("patch"));
+    RTK_TT_METHOD(PATH(A1, APP), "patch");
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method patch is not allowed, use PATCH");
+                   "method patch is not allowed, use GET, PUT, PATCH or "
+                   "DELETE");
 
-    rtk_txn_init(&txn);
-    (void) rtk_txn_method(&txn, S("PATCHX"));
+    RTK_TT_METHOD(PATH(A1, APP), "PATCHX");
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method PATCHX is not allowed, use PATCH");
+                   "method PATCHX is not allowed, use GET, PUT, PATCH or "
+                   "DELETE");
 
-    rtk_txn_init(&txn);
-    (void) rtk_txn_method(&txn, S("PATC"));
+    RTK_TT_METHOD(PATH(A1, APP), "PATC");
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method PATC is not allowed, use PATCH");
+                   "method PATC is not allowed, use GET, PUT, PATCH or "
+                   "DELETE");
+
+    RTK_TT_METHOD(PATH(A1, APP), "HEAD");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method HEAD is not allowed, use GET, PUT, PATCH or "
+                   "DELETE");
 
     /* at most 16 bytes of the method are echoed */
-    rtk_txn_init(&txn);
-    (void) rtk_txn_method(&txn, S("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+    RTK_TT_METHOD(PATH(A1, APP), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method ABCDEFGHIJKLMNOP is not allowed, use PATCH");
+                   "method ABCDEFGHIJKLMNOP is not allowed, use GET, PUT, "
+                   "PATCH or DELETE");
+
+    RTK_TT_METHOD(PATH(A1, APP), "0123456789ABCDEF");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method 0123456789ABCDEF is not allowed, use GET, PUT, "
+                   "PATCH or DELETE");
 
     rtk_txn_init(&txn);
-    (void) rtk_txn_method(&txn, S("0123456789ABCDEF"));
-    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method 0123456789ABCDEF is not allowed, use PATCH");
-
-    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
     (void) rtk_txn_method(&txn, NULL, 0);
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method  is not allowed, use PATCH");
+                   "method  is not allowed, use GET, PUT, PATCH or DELETE");
+
+    /* the collection: GET, POST */
+    RTK_TT_METHOD(COLL(A1, APP), "PATCH");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method PATCH is not allowed, use GET or POST");
+
+    RTK_TT_METHOD(COLL(A1, APP), "PUT");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method PUT is not allowed, use GET or POST");
+
+    RTK_TT_METHOD(COLL(A1, APP), "DELETE");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method DELETE is not allowed, use GET or POST");
+
+    RTK_TT_METHOD(COLL(A1, APP), "get");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method get is not allowed, use GET or POST");
+
+    RTK_TT_METHOD(COLL(A1, APP), "OPTIONS");
+    RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
+                   "method OPTIONS is not allowed, use GET or POST");
+
+    /* the operation needs the route: out of order is an internal error */
+    rtk_txn_init(&txn);
+    RTK_CHECK(rtk_txn_method(&txn, S("PATCH")) == RTK_ERROR
+              && !txn.op_known, "method before route");
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
+
+#undef RTK_TT_METHOD
+}
+
+
+static void
+rtk_tt_test_allow_header(void)
+{
+    rtk_txn_t  txn;
+
+    rtk_txn_init(&txn);
+    RTK_CHECK(strcmp(rtk_txn_allow(&txn), "GET, POST, PUT, PATCH, DELETE")
+              == 0, "unrouted: %s", rtk_txn_allow(&txn));
+
+    (void) rtk_txn_route(&txn, S("/client/v4/zones"));
+    RTK_CHECK(strcmp(rtk_txn_allow(&txn), "GET, POST, PUT, PATCH, DELETE")
+              == 0, "not routed: %s", rtk_txn_allow(&txn));
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    RTK_CHECK(strcmp(rtk_txn_allow(&txn), "GET, PUT, PATCH, DELETE") == 0,
+              "item: %s", rtk_txn_allow(&txn));
+
+    (void) rtk_txn_method(&txn, S("POST"));
+    RTK_CHECK(strcmp(rtk_txn_allow(&txn), "GET, PUT, PATCH, DELETE") == 0,
+              "item after 405: %s", rtk_txn_allow(&txn));
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(COLL(A1, APP)));
+    RTK_CHECK(strcmp(rtk_txn_allow(&txn), "GET, POST") == 0,
+              "collection: %s", rtk_txn_allow(&txn));
+}
+
+
+/* each method and route: the operation, the policy's rule for it */
+
+static void
+rtk_tt_test_operations(void)
+{
+    int        rc;
+    size_t     i;
+    rtk_txn_t  txn;
+
+    static const struct {
+        const char  *method;
+        const char  *target;
+        int          op;
+        const char  *name;
+    } ops[] = {
+        { "GET", COLL(A1, APP), RTK_OP_LIST, "list" },
+        { "POST", COLL(A1, APP), RTK_OP_CREATE, "create" },
+        { "GET", PATH(A1, APP), RTK_OP_GET, "get" },
+        { "PUT", PATH(A1, APP), RTK_OP_REPLACE, "replace" },
+        { "PATCH", PATH(A1, APP), RTK_OP_EDIT, "edit" },
+        { "DELETE", PATH(A1, APP), RTK_OP_DELETE, "delete" }
+    };
+
+    for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        rtk_txn_init(&txn);
+        (void) rtk_txn_route(&txn, (const unsigned char *) ops[i].target,
+                             strlen(ops[i].target));
+
+        rc = rtk_txn_method(&txn, (const unsigned char *) ops[i].method,
+                            strlen(ops[i].method));
+
+        RTK_CHECK(rc == RTK_OK && !txn.settled && txn.op_known
+                  && txn.op == ops[i].op
+                  && strcmp(rtk_op_name(txn.op), ops[i].name) == 0,
+                  "%s %s: %d %d %s", ops[i].method, ops[i].target, rc,
+                  txn.op, rtk_op_name(txn.op));
+    }
+
+    RTK_CHECK(strcmp(rtk_op_name(-1), "unknown") == 0
+              && strcmp(rtk_op_name(RTK_OP_COUNT), "unknown") == 0,
+              "unknown op name");
+    RTK_CHECK(strcmp(rtk_op_method(RTK_OP_LIST), "GET") == 0
+              && strcmp(rtk_op_method(RTK_OP_CREATE), "POST") == 0
+              && strcmp(rtk_op_method(RTK_OP_REPLACE), "PUT") == 0
+              && strcmp(rtk_op_method(RTK_OP_DELETE), "DELETE") == 0,
+              "op methods");
+
+    /* list and get: the readers, by default the editors */
+    rc = rtk_tt_exec(&txn, "GET", COLL(A1, APP), "bob", "");
+    RTK_CHECK(rc == RTK_OK && txn.allowed && txn.evaluated && txn.parsed
+              && txn.canonical == NULL && txn.canonical_len == 0
+              && strcmp(rtk_txn_decision(&txn), "allow") == 0
+              && strcmp(txn.decision.rule, "accounts.*.apps." APP) == 0,
+              "list: rc %d (%s)", rc, txn.outcome.message);
+
+    rc = rtk_tt_exec(&txn, "GET", COLL(A1, APP), "mallory", "");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_READ,
+                   "caller \"mallory\" is not a reader of app " APP);
+
+    rc = rtk_tt_exec(&txn, "GET", PATH(A1, APP), "alice", "");
+    RTK_CHECK(rc == RTK_OK && txn.allowed && txn.canonical == NULL,
+              "get: rc %d (%s)", rc, txn.outcome.message);
+
+    rc = rtk_tt_exec(&txn, "GET", PATH(A1, APP), "mallory", "");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_READ,
+                   "caller \"mallory\" is not a reader of app " APP);
+
+    /* delete: the deleters */
+    rc = rtk_tt_exec(&txn, "DELETE", PATH(A1, APP), "bob", "");
+    RTK_CHECK(rc == RTK_OK && txn.allowed && txn.canonical == NULL,
+              "delete: rc %d (%s)", rc, txn.outcome.message);
+
+    rc = rtk_tt_exec(&txn, "DELETE", PATH(A1, APP), "alice", "");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_DELETE,
+                   "caller \"alice\" is not a deleter of app " APP);
+
+    /* report-only: forwarded without a body */
+    rc = rtk_tt_exec(&txn, "DELETE", PATH(A1, APPR), "alice", "");
+    RTK_CHECK(rc == RTK_OK && txn.allowed && txn.canonical == NULL
+              && strcmp(rtk_txn_decision(&txn), "would_deny") == 0
+              && txn.decision.reason.code == RTK_E_DENY_DELETE,
+              "would_deny delete: rc %d %s", rc, rtk_txn_decision(&txn));
+
+    /* the 32-hex spelling reaches the app's rule, forwarded as sent */
+    rc = rtk_tt_exec(&txn, "GET", COLL(A1, "111111112222433384445555555555"
+                                           "55"), "mallory", "");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_READ,
+                   "caller \"mallory\" is not a reader of app "
+                   "11111111222243338444555555555555");
+    RTK_CHECK(strcmp(txn.decision.rule, "accounts.*.apps." APP) == 0,
+              "hex app rule: %s", txn.decision.rule);
+
+    /* PATCH {}: an edit of nothing, forwarded as {} */
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "bob", " { } ");
+    RTK_CHECK(rc == RTK_OK && txn.allowed
+              && strcmp((char *) txn.canonical, "{}") == 0
+              && txn.canonical_len == 2, "{}: rc %d (%s)", rc,
+              txn.outcome.message);
+
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "mallory", "{}");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_EDITOR,
+                   "caller \"mallory\" is not an editor of app " APP);
+
+    /* "/rtk/" allows the paths below it, not "/rtk" */
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "bob",
+                    "{\"url\":\"https://hooks.example.com/rtk\"}");
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_URL,
+                   "url \"https://hooks.example.com/rtk\" not in allowlist "
+                   "of app " APP);
+}
+
+
+/* list, get and delete: no Content-Type needed, no body taken */
+
+static void
+rtk_tt_test_no_body(void)
+{
+    int        rc;
+    size_t     i;
+    rtk_txn_t  txn;
+
+    static const struct {
+        const char  *method;
+        const char  *target;
+        const char  *message;
+    } ops[] = {
+        { "GET", COLL(A1, APP), "a GET request takes no body" },
+        { "GET", PATH(A1, APP), "a GET request takes no body" },
+        { "DELETE", PATH(A1, APP), "a DELETE request takes no body" }
+    };
+
+    for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+
+        /* any Content-Type, or none, or several */
+        rtk_txn_init(&txn);
+        (void) rtk_txn_route(&txn, (const unsigned char *) ops[i].target,
+                             strlen(ops[i].target));
+        (void) rtk_txn_method(&txn, (const unsigned char *) ops[i].method,
+                              strlen(ops[i].method));
+        (void) rtk_txn_identity(&txn, S("bob"));
+
+        RTK_CHECK(rtk_txn_content_type(&txn, NULL, 0, 0) == RTK_OK
+                  && rtk_txn_content_type(&txn, S("text/plain"), 1) == RTK_OK
+                  && rtk_txn_content_type(&txn, S("x"), 3) == RTK_OK
+                  && !txn.settled, "%s %s: content type",
+                  ops[i].method, ops[i].target);
+
+        /* unknown and zero lengths pass, any other is refused */
+        RTK_CHECK(rtk_txn_size(&txn, -1, 65536) == RTK_OK
+                  && rtk_txn_size(&txn, 0, 0) == RTK_OK && !txn.settled,
+                  "%s: sizes", ops[i].method);
+
+        RTK_CHECK(rtk_txn_size(&txn, 1, 65536) == RTK_ERROR,
+                  "%s: length 1", ops[i].method);
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_BODY_UNEXPECTED, ops[i].message);
+
+        /* before the size limit */
+        rtk_txn_init(&txn);
+        (void) rtk_txn_route(&txn, (const unsigned char *) ops[i].target,
+                             strlen(ops[i].target));
+        (void) rtk_txn_method(&txn, (const unsigned char *) ops[i].method,
+                              strlen(ops[i].method));
+        (void) rtk_txn_size(&txn, 1 << 20, 1024);
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_BODY_UNEXPECTED, ops[i].message);
+
+        /* a chunked body is only known once read */
+        rc = rtk_tt_exec(&txn, ops[i].method, ops[i].target, "bob", "\n");
+        RTK_CHECK(rc == RTK_ERROR && !txn.parsed && !txn.evaluated
+                  && !txn.allowed, "%s: body read: %d", ops[i].method, rc);
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_BODY_UNEXPECTED, ops[i].message);
+
+        rc = rtk_tt_exec(&txn, ops[i].method, ops[i].target, "bob", "{}");
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_BODY_UNEXPECTED, ops[i].message);
+
+        /* the refusal comes before the policy, even for a stranger */
+        rc = rtk_tt_exec(&txn, ops[i].method, ops[i].target, "mallory",
+                         "{}");
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_BODY_UNEXPECTED, ops[i].message);
+
+        rtk_txn_init(&txn);
+        (void) rtk_txn_route(&txn, (const unsigned char *) ops[i].target,
+                             strlen(ops[i].target));
+        (void) rtk_txn_method(&txn, (const unsigned char *) ops[i].method,
+                              strlen(ops[i].method));
+        (void) rtk_txn_identity(&txn, S("bob"));
+        rc = rtk_txn_body(&txn, rtk_tt_policy, NULL, 0, rtk_tt_alloc, NULL);
+        RTK_CHECK(rc == RTK_OK && txn.allowed && txn.canonical == NULL
+                  && txn.canonical_len == 0, "%s: NULL, 0: %d",
+                  ops[i].method, rc);
+    }
+
+    /* the bodies that come with one are held as before */
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(COLL(A1, APP)));
+    (void) rtk_txn_method(&txn, S("POST"));
+    RTK_CHECK(rtk_txn_content_type(&txn, NULL, 0, 0) == RTK_ERROR, "POST");
+    RTK_TT_OUTCOME(&txn, 415, RTK_E_CONTENT_TYPE,
+                   "Content-Type must be application/json");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PUT"));
+    RTK_CHECK(rtk_txn_content_type(&txn, S("text/plain"), 1) == RTK_ERROR,
+              "PUT");
+    RTK_CHECK(rtk_txn_size(&txn, 1 << 20, 1024) == RTK_ERROR
+              && txn.outcome.code == RTK_E_CONTENT_TYPE, "PUT settled");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PUT"));
+    (void) rtk_txn_size(&txn, 1 << 20, 1024);
+    RTK_TT_OUTCOME(&txn, 413, RTK_E_BODY_TOO_LARGE,
+                   "body is larger than 1024 bytes");
+}
+
+
+/* create and replace: every field, "enabled": true when left out */
+
+static void
+rtk_tt_test_create(void)
+{
+    int          rc;
+    size_t       i;
+    rtk_txn_t    txn;
+    const char  *target;
+
+    static const char  *methods[] = { "POST", "PUT" };
+
+    for (i = 0; i < 2; i++) {
+        target = (i == 0) ? COLL(A1, APP) : PATH(A1, APP);
+
+        /* the default is what the policy saw and what is sent */
+        rc = rtk_tt_exec(&txn, methods[i], target, "alice", FULL);
+        RTK_CHECK(rc == RTK_OK && txn.allowed
+                  && (txn.body.defaults & RTK_FIELD_ENABLED)
+                  && strcmp((char *) txn.canonical, FULL_CANON) == 0,
+                  "%s: rc %d (%s) %s", methods[i], rc, txn.outcome.message,
+                  txn.canonical);
+
+        /* so the enabler rule applies to it */
+        rc = rtk_tt_exec(&txn, methods[i], target, "bob", FULL);
+        RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_ENABLE,
+                       "caller \"bob\" may not enable webhooks of app " APP);
+        RTK_CHECK(txn.canonical == NULL, "%s: denied, no body",
+                  methods[i]);
+
+        rc = rtk_tt_exec(&txn, methods[i], target, "bob",
+                         "{\"enabled\":false,\"name\":\"n\",\"url\":"
+                         "\"https://hooks.example.com/rtk/x\",\"events\":"
+                         "[\"meeting.started\"]}");
+        RTK_CHECK(rc == RTK_OK && txn.allowed
+                  && strncmp((char *) txn.canonical, "{\"enabled\":false,",
+                             17) == 0, "%s: disabled: rc %d (%s)",
+                  methods[i], rc, txn.outcome.message);
+
+        rc = rtk_tt_exec(&txn, methods[i], target, "alice",
+                         "{\"name\":\"n\",\"events\":[\"meeting.started\"]}");
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_FIELD_MISSING,
+                       "field \"url\" is required");
+        RTK_CHECK(!txn.evaluated, "%s: refused before the policy",
+                  methods[i]);
+
+        rc = rtk_tt_exec(&txn, methods[i], target, "mallory", "{}");
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_FIELD_MISSING,
+                       "field \"events\" is required");
+
+        rc = rtk_tt_exec(&txn, methods[i], target, "alice", "");
+        RTK_TT_OUTCOME(&txn, 400, RTK_E_JSON_SYNTAX,
+                       "invalid JSON: empty body");
+    }
+
+    rc = rtk_tt_exec(&txn, "POST", COLL(A1, APP), "mallory", FULL);
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_CREATE,
+                   "caller \"mallory\" is not a creator of app " APP);
+
+    rc = rtk_tt_exec(&txn, "PUT", PATH(A1, APP), "mallory", FULL);
+    RTK_TT_OUTCOME(&txn, 403, RTK_E_DENY_EDITOR,
+                   "caller \"mallory\" is not an editor of app " APP);
+
+    /* an edit fills nothing in */
+    rc = rtk_tt_run(&txn, PATH(A1, APP), "bob",
+                    "{\"name\":\"n\",\"url\":\"https://hooks.example.com/rtk/"
+                    "x\",\"events\":[\"meeting.started\"]}");
+    RTK_CHECK(rc == RTK_OK && txn.body.defaults == 0
+              && strcmp((char *) txn.canonical,
+                        "{\"events\":[\"meeting.started\"],\"name\":\"n\","
+                        "\"url\":\"https://hooks.example.com/rtk/x\"}") == 0,
+              "edit: rc %d (%s) %s", rc, txn.outcome.message, txn.canonical);
 }
 
 
@@ -530,7 +924,6 @@ rtk_tt_test_body(void)
     static const char  *bodies[] = {
         "",
         "{",
-        "{}",
         "{\"enabled\":1}",
         "{\"secret\":1}",
         "{\"enabled\":true,\"enabled\":false}",
@@ -547,7 +940,8 @@ rtk_tt_test_body(void)
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         memset(&err, 0, sizeof(rtk_error_t));
 
-        RTK_CHECK(rtk_body_parse(&body, (const unsigned char *) bodies[i],
+        RTK_CHECK(rtk_body_parse(&body, RTK_OP_EDIT,
+                                 (const unsigned char *) bodies[i],
                                  strlen(bodies[i]), rtk_tt_alloc, NULL, &err)
                   == RTK_ERROR, "%s: parsed", bodies[i]);
 
@@ -598,11 +992,20 @@ rtk_tt_test_order(void)
     (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
     RTK_CHECK(rtk_txn_body(&txn, rtk_tt_policy, S("{\"enabled\":true}"),
                            rtk_tt_alloc, NULL)
+              == RTK_ERROR, "body without a method");
+    RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
+
+    rtk_txn_init(&txn);
+    (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PATCH"));
+    RTK_CHECK(rtk_txn_body(&txn, rtk_tt_policy, S("{\"enabled\":true}"),
+                           rtk_tt_alloc, NULL)
               == RTK_ERROR, "body without a caller");
     RTK_TT_OUTCOME(&txn, 500, RTK_E_INTERNAL, "internal error");
 
     rtk_txn_init(&txn);
     (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
+    (void) rtk_txn_method(&txn, S("PATCH"));
     (void) rtk_txn_identity(&txn, S("alice"));
     RTK_CHECK(rtk_txn_body(&txn, NULL, S("{\"enabled\":true}"),
                            rtk_tt_alloc, NULL)
@@ -622,10 +1025,11 @@ rtk_tt_test_order(void)
 
     rtk_txn_init(&txn);
     (void) rtk_txn_route(&txn, S(PATH(A1, APP)));
-    (void) rtk_txn_method(&txn, S("GET"));
+    (void) rtk_txn_method(&txn, S("POST"));
     (void) rtk_txn_identity(&txn, S(""));
     RTK_TT_OUTCOME(&txn, 405, RTK_E_METHOD,
-                   "method GET is not allowed, use PATCH");
+                   "method POST is not allowed, use GET, PUT, PATCH or "
+                   "DELETE");
     RTK_CHECK(!txn.identified && txn.caller == NULL,
               "no identity looked at after the method");
 
@@ -814,6 +1218,10 @@ main(void)
     rtk_tt_test_deny();
     rtk_tt_test_route();
     rtk_tt_test_method();
+    rtk_tt_test_allow_header();
+    rtk_tt_test_operations();
+    rtk_tt_test_no_body();
+    rtk_tt_test_create();
     rtk_tt_test_identity();
     rtk_tt_test_content_type();
     rtk_tt_test_size();

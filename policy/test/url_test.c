@@ -743,17 +743,18 @@ rtk_test_patterns(void)
     rtk_pat_ok("https://example.com", 1, 0, RTK_NAME, "example.com", 443,
                "/");
     rtk_pat_ok("HTTPS://Example.COM/Hooks/", 1, 0, RTK_NAME, "example.com",
-               443, "/Hooks");
+               443, "/Hooks/");
     rtk_pat_ok("https://example.com/", 1, 0, RTK_NAME, "example.com", 443,
                "/");
     rtk_pat_ok("http://example.com:8080/hooks", 0, 0, RTK_NAME,
                "example.com", 8080, "/hooks");
     rtk_pat_ok("https://a.com:443", 1, 0, RTK_NAME, "a.com", 443, "/");
-    rtk_pat_ok("http://a.com:80/a/b/", 0, 0, RTK_NAME, "a.com", 80, "/a/b");
+    rtk_pat_ok("http://a.com:80/a/b/", 0, 0, RTK_NAME, "a.com", 80, "/a/b/");
+    rtk_pat_ok("http://a.com:80/a/b", 0, 0, RTK_NAME, "a.com", 80, "/a/b");
     rtk_pat_ok("https://*.example.com", 1, 1, RTK_NAME, "example.com", 443,
                "/");
     rtk_pat_ok("https://*.Example.com:8443/in/", 1, 1, RTK_NAME,
-               "example.com", 8443, "/in");
+               "example.com", 8443, "/in/");
     rtk_pat_ok("https://*.co.uk", 1, 1, RTK_NAME, "co.uk", 443, "/");
     rtk_pat_ok("https://1.2.3.4/x", 1, 0, RTK_IPV4, "1.2.3.4", 443, "/x");
     rtk_pat_ok("https://[2001:DB8:0::1]", 1, 0, RTK_IPV6, "2001:db8::1", 443,
@@ -886,13 +887,32 @@ rtk_test_matching(void)
     rtk_match("https://a.com/hooks", "https://a.com?/hooks", 0);
     rtk_match("https://a.com/hooks", "https://a.com/Hooks", 0);
     rtk_match("https://a.com/hooks", "https://a.com/x/hooks", 0);
-    rtk_match("https://a.com/hooks/", "https://a.com/hooks", 1);
+
+    /* a trailing slash: that path and below, not the path without it */
+    rtk_match("https://a.com/hooks/", "https://a.com/hooks", 0);
+    rtk_match("https://a.com/hooks/", "https://a.com/hooks?x=/", 0);
+    rtk_match("https://a.com/hooks/", "https://a.com/hooks/", 1);
+    rtk_match("https://a.com/hooks/", "https://a.com/hooks/?x", 1);
     rtk_match("https://a.com/hooks/", "https://a.com/hooks/x", 1);
+    rtk_match("https://a.com/hooks/", "https://a.com/hooks/x/y", 1);
     rtk_match("https://a.com/hooks/", "https://a.com/hooksevil", 0);
+    rtk_match("https://a.com/hooks/", "https://a.com/hooks.x/", 0);
+    rtk_match("https://a.com/hooks/", "https://a.com/", 0);
+    rtk_match("https://a.com/hooks/", "https://a.com", 0);
+    rtk_match("https://a.com/a/b/", "https://a.com/a/b/c", 1);
+    rtk_match("https://a.com/a/b/", "https://a.com/a/b", 0);
+    rtk_match("https://a.com/a/b/", "https://a.com/a/", 0);
+    rtk_match("https://*.a.com/in/", "https://x.a.com/in/y", 1);
+    rtk_match("https://*.a.com/in/", "https://x.a.com/in", 0);
+    rtk_match("https://1.2.3.4/x/", "https://1.2.3.4/x/y", 1);
+    rtk_match("https://1.2.3.4/x/", "https://1.2.3.4/x", 0);
+
     rtk_match("https://a.com/a/b", "https://a.com/a/b/c", 1);
     rtk_match("https://a.com/a/b", "https://a.com/a/bc", 0);
     rtk_match("https://a.com/a/b", "https://a.com/a", 0);
     rtk_match("https://a.com/", "https://a.com/x/y?z", 1);
+    rtk_match("https://a.com/", "https://a.com/", 1);
+    rtk_match("https://a.com/", "https://a.com", 1);
     rtk_match("https://a.com", "https://a.com", 1);
     rtk_match("https://a.com", "https://a.com?q", 1);
 

@@ -42,6 +42,18 @@ LINE = 'PATCH %s HTTP/1.1' % PATH
 
 CASES = []
 
+ITEM_ALLOW = 'GET, PUT, PATCH, DELETE'
+COLLECTION = PATH[:PATH.rindex('/')]
+APP_OPS = 'abcdef01-2345-4678-9abc-def012345678'  # the operations' rule
+OPS_PATH = wh_path(app=APP_OPS)
+OPS_COLLECTION = OPS_PATH[:OPS_PATH.rindex('/')]
+OWNED = 'feedf00d-0000-4000-8000-000000000001'  # has a rule of its own
+CREATE_BODY = (b'{"url":"https://hooks.example.com/rtk/new","name":"new",'
+               b'"events":["meeting.ended","meeting.started"]}')
+CANONICAL_CREATE = ('{"enabled":true,"events":["meeting.started",'
+                    '"meeting.ended"],"name":"new",'
+                    '"url":"https://hooks.example.com/rtk/new"}')
+
 
 def raw_req(method='PATCH', target=PATH, body=b'', headers=None,
             ct='application/json', caller=ALICE, version='HTTP/1.1',
@@ -256,7 +268,6 @@ jbad('trunc_escape', b'{"name":"a\\u00', 40001)
 jbad('open_brace_only', b'{', 40001)
 jbad('whitespace_only', b'   \r\n\t ', (40001, 40006))
 jbad('empty_body', b'', (40001, 40006))
-jbad('empty_object', b'{}', 40006)
 jbad('comment_block', b'{/*x*/"enabled":true}', 40001)
 jbad('comment_line', b'{"enabled":true // c\n}', 40001)
 jbad('comment_hash', b'# c\n{"enabled":true}', 40001)
@@ -356,8 +367,9 @@ ubad('trailing_dot_host', 'https://hooks.example.com./rtk/')
 ubad('trailing_dot_wildcard', 'https://a.example.net./')
 ubad('path_case', 'https://hooks.example.com/RTK/x', 403, 40305)
 ubad('path_prefix_boundary', 'https://hooks.example.com/rtkx', 403, 40305)
-# documented: the pattern "/rtk/" also names "/rtk" itself
-uok('path_prefix_no_slash', 'https://hooks.example.com/rtk')
+# a pattern ending in "/" names only what is below it, as nginx's
+# location /rtk/ does not match /rtk
+ubad('path_prefix_no_slash', 'https://hooks.example.com/rtk', 403, 40305)
 ubad('path_root', 'https://hooks.example.com/', 403, 40305)
 ubad('no_path', 'https://hooks.example.com', 403, 40305)
 ubad('scheme_relative', '//hooks.example.com/rtk/')
@@ -451,12 +463,75 @@ ok('path_app_hex', b'{"enabled":true}', '{"enabled":true}',
 bad('method_lowercase_patch', b'{"enabled":true}', 400, 40015,
     method='patch')
 bad('method_mixed_case', b'{"enabled":true}', 400, 40015, method='Patch')
-for _m in ('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PROPFIND', 'TRACE',
-           'CONNECTX'):
+for _m in ('POST', 'OPTIONS', 'PROPFIND', 'CONNECTX'):
     bad('method_%s' % _m.lower(), b'{"enabled":true}', 405, 40501,
-        method=_m, allow='PATCH')
-bad('method_head', b'', 405, 40501, method='HEAD', allow='PATCH',
+        method=_m, allow=ITEM_ALLOW)
+for _m in ('PATCH', 'PUT', 'DELETE', 'OPTIONS'):
+    bad('method_collection_%s' % _m.lower(), b'{"enabled":true}', 405,
+        40501, method=_m, target=COLLECTION, allow='GET, POST')
+# nginx refuses TRACE before the gateway knows the route
+bad('method_trace', b'{"enabled":true}', 405, 40501, method='TRACE',
+    allow='GET, POST, PUT, PATCH, DELETE')
+bad('method_head', b'', 405, 40501, method='HEAD', allow=ITEM_ALLOW,
     read_method='HEAD')
+
+# --------------------------------------------------------------------
+# the other operations of the resource: list, create, get, replace,
+# delete; what goes upstream is rebuilt the same way
+
+ok('op_list', b'', b'', method='GET', target=COLLECTION, ct=None,
+   line='GET %s HTTP/1.1' % COLLECTION, auth=True, absent=['content-type'])
+ok('op_get', b'', b'', method='GET', ct=None, line='GET %s HTTP/1.1' % PATH,
+   auth=True, absent=['content-type'])
+ok('op_delete', b'', b'', method='DELETE', ct=None,
+   line='DELETE %s HTTP/1.1' % PATH, auth=True)
+ok('op_get_any_content_type', b'', b'', method='GET', ct='text/plain',
+   line='GET %s HTTP/1.1' % PATH, absent=['content-type'])
+ok('op_create', CREATE_BODY, CANONICAL_CREATE, method='POST',
+   target=COLLECTION, line='POST %s HTTP/1.1' % COLLECTION, auth=True)
+ok('op_create_enabled_false', CREATE_BODY[:-1] + b',"enabled":false}',
+   CANONICAL_CREATE.replace('"enabled":true', '"enabled":false'),
+   method='POST', target=COLLECTION, line='POST %s HTTP/1.1' % COLLECTION)
+ok('op_replace', CREATE_BODY, CANONICAL_CREATE, method='PUT',
+   line='PUT %s HTTP/1.1' % PATH, auth=True)
+ok('op_edit_empty_object', b'{}', b'{}')
+bad('op_create_without_enabled_not_enabler', CREATE_BODY, 403, 40303,
+    method='POST', target=OPS_COLLECTION, caller=CAROL)
+bad('op_replace_drops_a_field', b'{"name":"n","events":["meeting.started"]}',
+    400, 40008, method='PUT')
+bad('op_create_drops_events', b'{"name":"n","url":"https://hooks.example.'
+    b'com/rtk/x"}', 400, 40008, method='POST', target=COLLECTION)
+bad('op_delete_with_a_body', b'{"enabled":true}', 400, 40016,
+    method='DELETE')
+bad('op_get_with_a_body', b'x', 400, 40016, method='GET', ct=None)
+bad('op_get_chunked_body', b'1\r\nx\r\n0\r\n\r\n', 400, 40016,
+    method='GET', ct=None, length=False,
+    headers=[('Transfer-Encoding', 'chunked')])
+bad('op_get_with_a_query', b'', 400, 40013, method='GET', ct=None,
+    target=PATH + '?x=1')
+bad('op_list_with_a_query', b'', 400, 40013, method='GET', ct=None,
+    target=COLLECTION + '?per_page=1000')
+bad('op_list_all_is_no_webhook', b'', 404, 40404, method='GET', ct=None,
+    target=COLLECTION + '/all')
+bad('op_get_not_reader', b'', 403, 40309, method='GET', ct=None,
+    caller=MALLORY, target=OPS_PATH)
+bad('op_list_not_reader', b'', 403, 40309, method='GET', ct=None,
+    caller=DAVE, target=OPS_COLLECTION)
+bad('op_create_not_creator', CREATE_BODY, 403, 40310, method='POST',
+    target=OPS_COLLECTION, caller=DAVE)
+bad('op_delete_not_deleter', b'', 403, 40311, method='DELETE', ct=None,
+    caller=CAROL, target=OPS_PATH)
+ok('op_get_editor_reads', b'', b'', method='GET', ct=None, caller=CAROL,
+   line='GET %s HTTP/1.1' % OPS_PATH, target=OPS_PATH)
+# per-webhook rules decide alone, in both directions
+bad('op_webhook_rule_denies', b'{"enabled":true}', 403, 40302,
+    target=wh_path(webhook=OWNED))
+ok('op_webhook_rule_allows', b'{"url":"https://hooks.example.com/owned"}',
+   b'{"url":"https://hooks.example.com/owned"}', caller=CAROL,
+   target=wh_path(app=APP_OPS, webhook=OWNED),
+   line='PATCH %s HTTP/1.1' % wh_path(app=APP_OPS, webhook=OWNED))
+bad('op_webhook_rule_not_for_others', b'{"url":"https://hooks.example.'
+    b'com/owned"}', 403, 40305, caller=CAROL, target=OPS_PATH)
 bad('method_get_bad_path', b'', 404, 40404, method='GET',
     target=wh_path(webhook='x'))
 ok('absolute_form', b'{"enabled":true}', '{"enabled":true}',

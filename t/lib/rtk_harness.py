@@ -1222,9 +1222,16 @@ def policy_doc(apps=None, report_only=False, accounts=None, groups=None):
 def full_rule(editors=('alice@example.com',), enablers=None,
               disablers=None, urls=('https://hooks.example.com/',
                                     'https://*.example.net/'),
-              events=tuple(EVENTS), fields=None, mode=None):
+              events=tuple(EVENTS), fields=None, mode=None, creators=None,
+              deleters=None):
+    """A rule where the editors may do everything: read (the default),
+    create and delete too, unless creators or deleters say otherwise."""
     rule = {'editors': list(editors),
             'enablers': list(enablers if enablers is not None
+                             else editors),
+            'creators': list(creators if creators is not None
+                             else editors),
+            'deleters': list(deleters if deleters is not None
                              else editors),
             'urls': list(urls), 'events': list(events)}
     if disablers is not None:
