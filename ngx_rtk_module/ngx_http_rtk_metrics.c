@@ -106,15 +106,6 @@ static ngx_int_t ngx_http_rtk_metrics_cmp_keys(const void *one,
     const void *two);
 
 
-/*
- * Operations, a closed set: every request is "edit" today; the others
- * are the webhook operations the gateway is to learn.
- */
-
-static const char  *ngx_http_rtk_operations[] = {
-    "edit", "list", "create", "get", "replace", "delete"
-};
-
 static const char  *ngx_http_rtk_decision_names[] = {
     "allow", "deny", "would_deny", "error"
 };
@@ -471,7 +462,7 @@ ngx_http_rtk_metrics_data(ngx_http_request_t *r)
 void
 ngx_http_rtk_metrics_log(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 {
-    ngx_uint_t                   decision, code, n;
+    ngx_uint_t                   op, decision, code, n;
     ngx_time_t                  *tp;
     ngx_msec_int_t               ms;
     ngx_http_upstream_state_t   *state;
@@ -488,9 +479,11 @@ ngx_http_rtk_metrics_log(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
     ngx_http_rtk_metrics_classify(r, ctx, &decision, &code);
 
-    /* every request is "edit" until the transaction names operations */
+    /* RTK_OP_COUNT: "none", a request refused before it named one */
 
-    ngx_http_rtk_metrics_count(m, ngx_http_rtk_series_key(0, decision,
+    op = ctx->txn.op_known ? (ngx_uint_t) ctx->txn.op : RTK_OP_COUNT;
+
+    ngx_http_rtk_metrics_count(m, ngx_http_rtk_series_key(op, decision,
                                                           code));
 
     tp = ngx_timeofday();
@@ -820,16 +813,14 @@ ngx_http_rtk_metrics_series(ngx_http_rtk_metrics_shm_t *m, u_char *p,
         decision = (key >> 20) & 0xf;
         code = key & 0xfffff;
 
-        if (op >= sizeof(ngx_http_rtk_operations) / sizeof(char *)
-            || decision > NGX_HTTP_RTK_DECISION_ERROR)
-        {
+        if (op > RTK_OP_COUNT || decision > NGX_HTTP_RTK_DECISION_ERROR) {
             continue;
         }
 
         p = ngx_slprintf(p, last,
                          "rtk_decisions_total{operation=\"%s\","
                          "decision=\"%s\",code=\"%ui\"} %uA\n",
-                         ngx_http_rtk_operations[op],
+                         op < RTK_OP_COUNT ? rtk_op_name((int) op) : "none",
                          ngx_http_rtk_decision_names[decision], code,
                          series[i].value);
     }

@@ -16,10 +16,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (ACCOUNT2, TOKEN, TOKEN_ACCOUNT,  # noqa: E402
-                         GatewayCase, NginxWorkers, build, free_port,
-                         gateway_location, main, nginx_t, policy_doc,
-                         read_response, server, write_policy, _Reader)
+from rtk_harness import (ACCOUNT, ACCOUNT2, APP, TOKEN,  # noqa: E402
+                         TOKEN_ACCOUNT, GatewayCase, NginxWorkers, build,
+                         free_port, gateway_location, main, nginx_t,
+                         policy_doc, read_response, server, write_policy,
+                         _Reader)
 from rtk_metrics import (PROMTOOL, fingerprint, nginx_signal,  # noqa: E402
                          promtool_check, scrape, wait_metrics)
 
@@ -256,10 +257,28 @@ class Metrics(GatewayCase):
                     headers=[('X-Caller', self.CALLER)])
         r = self.send(raw)
         self.assert_envelope(r, 413, 41301)
-        m = self.until(before, lambda m: m.decision('deny', 41301)
-                       > before.decision('deny', 41301))
-        self.assertEqual(m.decision('deny', 41301)
-                         - before.decision('deny', 41301), 1)
+        # nginx refused it before the gateway named an operation
+        m = self.until(before, lambda m: m.decision('deny', 41301, 'none')
+                       > before.decision('deny', 41301, 'none'))
+        self.assertEqual(m.decision('deny', 41301, 'none')
+                         - before.decision('deny', 41301, 'none'), 1)
+
+    def test_operations(self):
+        before = self.quiet()
+        collection = '/client/v4/accounts/%s/realtime/kit/%s/webhooks' % (
+            ACCOUNT, APP)
+        self.assertEqual(self.req('GET', target=collection).status, 200)
+        self.assertEqual(self.req('GET').status, 200)
+        self.assertEqual(self.req('DELETE').status, 200)
+        self.expect_error(405, 40501, method='POST')
+        want = [('allow', 0, 'list'), ('allow', 0, 'get'),
+                ('allow', 0, 'delete'), ('deny', 40501, 'none')]
+        m = self.until(before, lambda m: all(
+            m.decision(*w) > before.decision(*w) for w in want))
+        for w in want:
+            self.assertEqual(m.decision(*w) - before.decision(*w), 1, w)
+        self.assertEqual(m.decision('allow', 0, 'edit'),
+                         before.decision('allow', 0, 'edit'))
 
     def test_scrape_counts_nothing(self):
         self.req()

@@ -139,11 +139,13 @@ class Limits(GatewayCase):
         self.req(caller='limited-counted')
         self.req(caller='limited-counted')
 
+        # limit_req answers before the gateway names an operation
         def grown(m):
-            return m.decision('deny', 42901) > before.decision('deny', 42901)
+            return m.decision('deny', 42901, 'none') > \
+                before.decision('deny', 42901, 'none')
         m = wait_metrics(self.port, grown)
-        self.assertEqual(m.decision('deny', 42901)
-                         - before.decision('deny', 42901), 1)
+        self.assertEqual(m.decision('deny', 42901, 'none')
+                         - before.decision('deny', 42901, 'none'), 1)
 
     def test_placeholder_is_no_identity(self):
         port = self.ports['PORT2']
