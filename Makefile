@@ -27,6 +27,7 @@ SDK_DIR       := t/sdk
 NODE_DEPS     := $(if $(shell command -v node >/dev/null \
                      && command -v npm >/dev/null && echo yes),,nodejs npm)
 BENCH_DEPS    := wrk valgrind
+test integration: DEPS += prometheus   # promtool, for t/21_metrics.py
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
 

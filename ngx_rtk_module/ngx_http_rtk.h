@@ -72,11 +72,15 @@ typedef struct {
 } ngx_http_rtk_audit_t;
 
 
+typedef struct ngx_http_rtk_metrics_conf_s  ngx_http_rtk_metrics_conf_t;
+
+
 typedef struct {
     ngx_array_t                audits;      /* ngx_http_rtk_audit_t * */
     ngx_array_t                secrets;     /* ngx_http_rtk_secret_t * */
     ngx_array_t                gateways;    /* ngx_http_rtk_loc_conf_t * */
     ngx_flag_t                 dumpable;
+    ngx_http_rtk_metrics_conf_t  *metrics;
 } ngx_http_rtk_main_conf_t;
 
 
@@ -122,6 +126,9 @@ typedef struct {
 
     ngx_http_rtk_token_t      *token;
 
+    /* rtk_identity read before the gateway checked it, for $rtk_caller */
+    ngx_str_t                  caller;
+
     ngx_chain_t               *envelope;     /* error body to send */
 
     /* the answer to a create, read for the created webhook's id */
@@ -144,6 +151,7 @@ typedef struct {
     unsigned                   decision_logged:1;
     unsigned                   envelope_sent:1;
     unsigned                   upstream_invalid:1;
+    unsigned                   caller_read:1;
 } ngx_http_rtk_ctx_t;
 
 
@@ -186,6 +194,15 @@ ngx_int_t ngx_http_rtk_attach(ngx_conf_t *cf);
 void ngx_http_rtk_conf_error(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf,
     ngx_uint_t level, const char *fmt, ...);
 ngx_int_t ngx_http_rtk_error_init(ngx_conf_t *cf);
+
+ngx_http_rtk_metrics_conf_t *ngx_http_rtk_metrics_create_conf(
+    ngx_conf_t *cf);
+char *ngx_http_rtk_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_rtk_metrics_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtk_metrics_init_module(ngx_cycle_t *cycle);
+void ngx_http_rtk_metrics_log(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx);
+void ngx_http_rtk_metrics_audit(ngx_http_request_t *r, ngx_int_t rc,
+    size_t len);
 
 
 #endif /* _NGX_HTTP_RTK_H_INCLUDED_ */

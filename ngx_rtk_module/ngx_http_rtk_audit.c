@@ -734,6 +734,8 @@ ngx_http_rtk_audit_commit(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
 
     rc = ngx_http_rtk_audit_write(r, audit, line, p - line);
 
+    ngx_http_rtk_metrics_audit(r, rc, p - line);
+
     /* a record that was not written does not advance the chain */
 
     if (rc == NGX_OK) {

@@ -84,6 +84,13 @@ static ngx_command_t  ngx_http_rtk_commands[] = {
       offsetof(ngx_http_rtk_loc_conf_t, envelope),
       NULL },
 
+    { ngx_string("rtk_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_rtk_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -109,7 +116,7 @@ ngx_module_t  ngx_http_rtk_module = {
     ngx_http_rtk_commands,                 /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_rtk_metrics_init_module,      /* init module */
     ngx_http_rtk_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -256,7 +263,9 @@ ngx_http_rtk_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_rtk_attach(cf) != NGX_OK) {
+    if (ngx_http_rtk_metrics_init(cf) != NGX_OK
+        || ngx_http_rtk_attach(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -288,6 +297,11 @@ ngx_http_rtk_create_main_conf(ngx_conf_t *cf)
     }
 
     rmcf->dumpable = NGX_CONF_UNSET;
+
+    rmcf->metrics = ngx_http_rtk_metrics_create_conf(cf);
+    if (rmcf->metrics == NULL) {
+        return NULL;
+    }
 
     return rmcf;
 }

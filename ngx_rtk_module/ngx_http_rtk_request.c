@@ -637,6 +637,8 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_rtk_get_ctx(r, rlcf->gateway ? rlcf : NULL);
 
+    ngx_http_rtk_metrics_log(r, ctx);
+
     if (ctx == NULL || ctx->conf == NULL || ctx->conf->audit == NULL) {
         return NGX_OK;
     }

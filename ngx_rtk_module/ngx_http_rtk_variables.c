@@ -12,6 +12,8 @@
 
 static ngx_int_t ngx_http_rtk_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_rtk_caller(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, ngx_str_t *caller);
 
 
 #define NGX_HTTP_RTK_VAR_CALLER       0
@@ -78,6 +80,7 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
     u_char              *p;
+    ngx_str_t            caller;
     ngx_http_rtk_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
@@ -94,8 +97,13 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     switch (data) {
 
     case NGX_HTTP_RTK_VAR_CALLER:
-        v->data = (u_char *) ctx->txn.caller;
-        v->len = ctx->txn.caller_len;
+
+        if (ngx_http_rtk_caller(r, ctx, &caller) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        v->data = caller.data;
+        v->len = caller.len;
         break;
 
     case NGX_HTTP_RTK_VAR_ACCOUNT:
@@ -159,6 +167,54 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         v->len = NGX_HTTP_RTK_FINGERPRINT_LEN;
         break;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The identity the gateway decided with; before it decides (limit_req
+ * evaluates its key in the preaccess phase, before the body is read)
+ * rtk_identity as it reads then, once.  Never empty: limit_req skips
+ * empty keys, so no identity reads RTK_TXN_ANONYMOUS, which the gateway
+ * refuses as an identity, and unidentified callers share one key.
+ */
+
+static ngx_int_t
+ngx_http_rtk_caller(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_str_t *caller)
+{
+    if (ctx->txn.caller_len) {
+        caller->data = (u_char *) ctx->txn.caller;
+        caller->len = ctx->txn.caller_len;
+        return NGX_OK;
+    }
+
+    /* marked first: an identity made of $rtk_caller must not recurse */
+
+    if (!ctx->caller_read) {
+        ctx->caller_read = 1;
+
+        if (ctx->conf != NULL && ctx->conf->identity != NULL
+            && ngx_http_complex_value(r, ctx->conf->identity, &ctx->caller)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* as the gateway would cut it */
+
+        if (ctx->caller.len > RTK_TXN_IDENTITY_MAX) {
+            ctx->caller.len = RTK_TXN_IDENTITY_MAX;
+        }
+    }
+
+    if (ctx->caller.len == 0) {
+        ngx_str_set(caller, RTK_TXN_ANONYMOUS);
+        return NGX_OK;
+    }
+
+    *caller = ctx->caller;
 
     return NGX_OK;
 }

@@ -132,6 +132,14 @@ rtk_txn_identity(rtk_txn_t *txn, const unsigned char *caller, size_t len)
                             "caller identity is missing");
     }
 
+    if (len == sizeof(RTK_TXN_ANONYMOUS) - 1
+        && memcmp(caller, RTK_TXN_ANONYMOUS, len) == 0)
+    {
+        return rtk_txn_fail(txn, 401, RTK_E_IDENTITY_MISSING,
+                            "caller identity " RTK_TXN_ANONYMOUS
+                            " is reserved for no identity");
+    }
+
     /* what is kept is what the audit record shows */
 
     if (len > RTK_TXN_IDENTITY_MAX) {

@@ -42,6 +42,9 @@
 #define RTK_TXN_IDENTITY_MAX      1024   /* bytes of a caller identity */
 #define RTK_TXN_METHOD_ECHO       16     /* bytes of a method in messages */
 
+/* what $rtk_caller reads for no identity; refused as an identity */
+#define RTK_TXN_ANONYMOUS         "(anonymous)"
+
 
 typedef struct {
     rtk_route_t              route;
