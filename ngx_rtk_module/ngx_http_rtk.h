@@ -152,6 +152,7 @@ typedef struct {
     unsigned                   envelope_sent:1;
     unsigned                   upstream_invalid:1;
     unsigned                   caller_read:1;
+    unsigned                   caller_checked:1;  /* after access */
 } ngx_http_rtk_ctx_t;
 
 

@@ -375,8 +375,16 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_safe(&l, "request_id", vv->data, vv->len);
     }
 
-    ngx_http_rtk_line_str(&l, "caller", (u_char *) txn->caller,
-                          txn->caller_len);
+    /* the identity checked, or read after the access modules ran */
+
+    if (txn->identified || !ctx->caller_checked) {
+        ngx_http_rtk_line_str(&l, "caller", (u_char *) txn->caller,
+                              txn->caller_len);
+
+    } else {
+        ngx_http_rtk_line_str(&l, "caller", ctx->caller.data,
+                              ngx_min(ctx->caller.len, RTK_TXN_IDENTITY_MAX));
+    }
     ngx_http_rtk_line_str(&l, "client", r->connection->addr_text.data,
                           r->connection->addr_text.len);
     ngx_http_rtk_line_str(&l, "method", r->method_name.data,
@@ -513,7 +521,9 @@ ngx_http_rtk_audit_size(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
     size_t  size;
 
     size = NGX_HTTP_RTK_AUDIT_FIXED + NGX_HTTP_RTK_AUDIT_TAIL
-           + 6 * (ctx->txn.caller_len + r->connection->addr_text.len
+           + 6 * (ngx_max(ctx->txn.caller_len,
+                          ngx_min(ctx->caller.len, RTK_TXN_IDENTITY_MAX))
+                  + r->connection->addr_text.len
                   + RTK_ERROR_MESSAGE_MAX
                   + ngx_strlen(ctx->txn.decision.reason.message)
                   + ngx_strlen(ctx->txn.decision.rule));

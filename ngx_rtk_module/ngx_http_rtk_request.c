@@ -125,6 +125,19 @@ ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
 
     txn = &ctx->txn;
 
+    /*
+     * Read first, after every access module: a refused route or method
+     * is still recorded with who asked.  The engine checks it in turn.
+     */
+
+    if (ngx_http_complex_value(r, rlcf->identity, &caller) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->caller = caller;
+    ctx->caller_read = 1;
+    ctx->caller_checked = 1;
+
     if (rtk_txn_route(txn, r->unparsed_uri.data, r->unparsed_uri.len)
         != RTK_OK)
     {
@@ -139,10 +152,6 @@ ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
         }
 
         goto refused;
-    }
-
-    if (ngx_http_complex_value(r, rlcf->identity, &caller) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (rtk_txn_identity(txn, caller.data, caller.len) != RTK_OK) {

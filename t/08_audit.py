@@ -123,6 +123,18 @@ class Audit(GatewayCase):
         self.assertEqual((d['operation'], d['changes'], d['webhook']),
                          ('get', None, WEBHOOK))
 
+    def test_refused_before_identity_names_the_caller(self):
+        # the route and the method are checked before the identity, but
+        # the record still says who asked
+        for kw, status, code in (
+                ({'target': wh_path(webhook='x')}, 404, 40404),
+                ({'method': 'OPTIONS'}, 405, 40501)):
+            with self.subTest(code=code):
+                msg, r = self.expect_error(status, code, **kw)
+                d = self.records(r.header('X-Request-Id'), 1)[0]
+                self.assertEqual((d['caller'], d['code']),
+                                 (self.CALLER, code))
+
     def test_only_changes_present(self):
         before = self.up.count()
         r = self.req(body={'enabled': True})
