@@ -5,7 +5,8 @@
  * The policy engine's private types, shared by its parts:
  *   rtk_policy_arena.c   memory, hash tables, small helpers
  *   rtk_policy_load.c    reading the file, driving yajl, positions
- *   rtk_policy_schema.c  what each key and value of the file means
+ *   rtk_policy_keys.c    the keys of each object of the file
+ *   rtk_policy_schema.c  what each value of the file means
  *   rtk_policy_eval.c    the decision for one request
  * Nothing outside policy/rtk_policy_*.c includes this file.
  */
@@ -303,7 +304,7 @@ int rtk_policy_fail(rtk_policy_ctx_t *ctx, size_t at, const char *fmt, ...)
     ;
 int rtk_policy_nomem(rtk_policy_ctx_t *ctx);
 
-/* rtk_policy_schema.c: each returns 1 to go on, 0 to stop the parser */
+/* rtk_policy_keys.c: each returns 1 to go on, 0 to stop the parser */
 
 extern const char *const  rtk_policy_key_names[RTK_POLICY_KEYS];
 
@@ -325,6 +326,9 @@ int rtk_policy_webhook_entry_key(rtk_policy_ctx_t *ctx,
     const unsigned char *s, size_t len);
 int rtk_policy_fields_key(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len);
+
+/* rtk_policy_schema.c: values and ends, the same way */
+
 int rtk_policy_mode(rtk_policy_ctx_t *ctx, const unsigned char *s,
     size_t len);
 int rtk_policy_group_item(rtk_policy_ctx_t *ctx, const unsigned char *s,
@@ -339,6 +343,16 @@ int rtk_policy_end_field_list(rtk_policy_ctx_t *ctx);
 int rtk_policy_end_fields(rtk_policy_ctx_t *ctx);
 int rtk_policy_end_app(rtk_policy_ctx_t *ctx);
 int rtk_policy_end_webhook(rtk_policy_ctx_t *ctx);
+
+/*
+ * rtk_policy_schema.c, for rtk_policy_keys.c too: whether a group name
+ * is good (1 or 0); a "caller" or "@group" interned (RTK_OK, or
+ * RTK_ERROR with the error set)
+ */
+
+int rtk_policy_is_group(const unsigned char *s, size_t len);
+int rtk_policy_principal(rtk_policy_ctx_t *ctx, const unsigned char *s,
+    size_t len, uint32_t *principal, uint32_t **stamp);
 
 
 #endif /* _RTK_POLICY_INT_H_INCLUDED_ */

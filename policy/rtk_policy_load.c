@@ -5,8 +5,8 @@
  * Loading: the file is read whole, checked by the strict-JSON prelude,
  * then parsed with yajl's callback parser straight into the final
  * structures.  A state per position in the document; what keys and
- * values mean is in rtk_policy_schema.c.  Every error names the file,
- * line and column of the token at fault.
+ * values mean is in rtk_policy_keys.c and rtk_policy_schema.c.  Every
+ * error names the file, line and column of the token at fault.
  */
 
 
