@@ -365,9 +365,10 @@ ngx_http_rtk_metrics_collect(ngx_conf_t *cf, ngx_http_rtk_metrics_conf_t *mcf,
                            NGX_HTTP_RTK_FINGERPRINT_LEN)
                 == 0
                 && token[j]->account.len == t[i].account.len
-                && ngx_strncmp(token[j]->account.data, t[i].account.data,
-                               t[i].account.len)
-                   == 0)
+                && (t[i].account.len == 0
+                    || ngx_strncmp(token[j]->account.data,
+                                   t[i].account.data, t[i].account.len)
+                       == 0))
             {
                 break;
             }
