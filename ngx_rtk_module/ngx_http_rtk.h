@@ -69,6 +69,7 @@ typedef struct {
     void                      *mac_ctx;     /* per worker, keyed once */
     ngx_flag_t                 fsync;
     ngx_flag_t                 fail_open;
+    time_t                     checked;     /* per worker: the file exists */
 } ngx_http_rtk_audit_t;
 
 

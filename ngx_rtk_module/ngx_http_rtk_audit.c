@@ -830,8 +830,9 @@ static ngx_int_t
 ngx_http_rtk_audit_write(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
     u_char *line, size_t len)
 {
-    u_char   *msg, *p;
-    ssize_t   n;
+    u_char           *msg, *p;
+    ssize_t           n;
+    ngx_file_info_t   fi;
 
     if (audit->syslog) {
         msg = ngx_pnalloc(r->pool, NGX_HTTP_RTK_SYSLOG_HEADER + len);
@@ -852,6 +853,32 @@ ngx_http_rtk_audit_write(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
         }
 
         return NGX_OK;
+    }
+
+    /*
+     * A file deleted without "nginx -s reopen" takes records nobody will
+     * read: once a second each worker looks, and refuses to write there.
+     */
+
+    if (audit->checked != ngx_time()) {
+        audit->checked = ngx_time();
+
+        if (ngx_fd_info(audit->file->fd, &fi) == NGX_FILE_ERROR) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                          "rtk: " ngx_fd_info_n " of audit log \"%V\" "
+                          "failed", &audit->path);
+            audit->checked = 0;
+            return NGX_ERROR;
+        }
+
+        if (fi.st_nlink == 0) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "rtk: audit log \"%V\" was deleted, "
+                          "records go nowhere until \"nginx -s reopen\"",
+                          &audit->path);
+            audit->checked = 0;
+            return NGX_ERROR;
+        }
     }
 
     /* one write(2) per record on an O_APPEND descriptor */

@@ -608,6 +608,35 @@ class FailClosed(ChainCase):
         self.expect_error(400, 40003, body=b'{"zz":1}')
 
 
+class DeletedFile(ChainCase):
+    """An audit file deleted without "nginx -s reopen": records would go
+    to an inode nobody can read.  Within a second every worker notices,
+    logs it at crit and, fail=closed, forwards nothing until reopen."""
+
+    def test_deleted_then_reopened(self):
+        before = self.up.count()
+        self.forwarded(self.allowed('before-delete'), before)
+        os.rename(self.audit_path, self.audit_path + '.gone')
+        os.unlink(self.audit_path + '.gone')
+        time.sleep(1.1)
+        for i in range(4):
+            r = self.allowed('deleted-%d' % i)
+            self.assert_error(r, 503, 50301, before + 1)
+        self.assertEqual(self.up.count(), before + 1)
+        crit = [line for line in self.ngx.log().splitlines()
+                if '[crit]' in line and 'was deleted' in line]
+        self.assertTrue(crit, self.ngx.log()[-2000:])
+        os.kill(self.ngx.pid, signal.SIGUSR1)
+        end = time.time() + 5
+        while not os.path.exists(self.audit_path) and time.time() < end:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        n = self.up.count()
+        r = self.allowed('reopened')
+        self.forwarded(r, n)
+        self.assertTrue(self.records(r.header('X-Request-Id'), 1))
+
+
 class FailOpen(ChainCase):
 
     AUDIT = '/dev/full key=%%KEY%% fail=open'
