@@ -60,7 +60,7 @@ ngx_http_rtk_precontent_handler(ngx_http_request_t *r)
         return ctx->phase_status;
     }
 
-    /* the location that decides, an "if" block's too, is the one that forwards */
+    /* the location that decides, an "if" block's too, forwards */
 
     ctx->conf = rlcf;
     ctx->started = 1;
