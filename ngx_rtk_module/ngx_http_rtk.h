@@ -166,6 +166,7 @@ char *ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_rtk_secret_load(ngx_conf_t *cf, const char *what,
     ngx_str_t *name, ngx_str_t *prefix, size_t min, ngx_str_t *out);
 void ngx_http_rtk_secret_lock(ngx_log_t *log, ngx_http_rtk_secret_t *secret);
+ngx_int_t ngx_http_rtk_fingerprint(u_char *p, size_t len, u_char *out);
 ngx_http_rtk_token_t *ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf,
     rtk_route_t *route);
 

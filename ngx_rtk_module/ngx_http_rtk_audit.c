@@ -75,6 +75,7 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_rtk_loc_conf_t *rlcf = conf;
 
+    u_char                    *p;
     ngx_str_t                 *value, name;
     ngx_uint_t                 i;
     ngx_http_rtk_audit_t      *audit, **audits;
@@ -162,13 +163,25 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
      * on; a restart begins a new segment.
      */
 
-    name.len = sizeof("rtk_audit:") - 1 + audit->path.len;
+    /* a new key is a new zone, so a key change begins a new segment */
+
+    name.len = sizeof("rtk_audit::") - 1 + audit->path.len
+               + NGX_HTTP_RTK_FINGERPRINT_LEN;
     name.data = ngx_pnalloc(cf->pool, name.len);
     if (name.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_sprintf(name.data, "rtk_audit:%V", &audit->path);
+    p = ngx_sprintf(name.data, "rtk_audit:%V:", &audit->path);
+
+    if (audit->key.len == 0) {
+        name.len = p - name.data;
+
+    } else if (ngx_http_rtk_fingerprint(audit->key.data, audit->key.len, p)
+               != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     audit->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
                                         &ngx_http_rtk_module);

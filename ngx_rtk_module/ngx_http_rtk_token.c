@@ -26,8 +26,6 @@ static u_char *ngx_http_rtk_secret_alloc(ngx_conf_t *cf, size_t size);
 static u_char *ngx_http_rtk_secret_map(ngx_log_t *log, size_t size,
     ngx_uint_t *secretmem);
 static void ngx_http_rtk_secret_cleanup(void *data);
-static ngx_int_t ngx_http_rtk_token_fingerprint(ngx_http_rtk_token_t *token,
-    u_char *p, size_t len);
 
 
 char *
@@ -110,8 +108,9 @@ ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_rtk_token_fingerprint(token, token->header.data + bearer.len,
-                                       token->header.len - bearer.len)
+    if (ngx_http_rtk_fingerprint(token->header.data + bearer.len,
+                                 token->header.len - bearer.len,
+                                 token->fingerprint)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -497,9 +496,10 @@ ngx_http_rtk_secret_cleanup(void *data)
 }
 
 
-static ngx_int_t
-ngx_http_rtk_token_fingerprint(ngx_http_rtk_token_t *token, u_char *p,
-    size_t len)
+/* the first 16 hex digits of a secret's SHA-256: shown, never the secret */
+
+ngx_int_t
+ngx_http_rtk_fingerprint(u_char *p, size_t len, u_char *out)
 {
     u_char        md[EVP_MAX_MD_SIZE];
     unsigned int  mdlen;
@@ -508,7 +508,7 @@ ngx_http_rtk_token_fingerprint(ngx_http_rtk_token_t *token, u_char *p,
         return NGX_ERROR;
     }
 
-    ngx_hex_dump(token->fingerprint, md, NGX_HTTP_RTK_FINGERPRINT_LEN / 2);
+    ngx_hex_dump(out, md, NGX_HTTP_RTK_FINGERPRINT_LEN / 2);
 
     OPENSSL_cleanse(md, sizeof(md));
 

@@ -55,8 +55,9 @@ def write_key(path, value=None, mode=0o600):
 
 def verify(files, key, complete=False):
     """Runs tools/rtk-audit verify: (exit code, output)."""
-    cmd = [sys.executable, AUDIT_TOOL, 'verify'] + list(files) + [
-        '--key', key]
+    cmd = [sys.executable, AUDIT_TOOL, 'verify'] + list(files)
+    for k in ([key] if isinstance(key, str) else key):
+        cmd += ['--key', k]
     if complete:
         cmd.append('--complete')
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -606,6 +607,35 @@ class FailClosed(ChainCase):
     def test_denied_still_403(self):
         self.expect_error(403, 40302, caller='mallory@example.com')
         self.expect_error(400, 40003, body=b'{"zz":1}')
+
+
+class KeyRotation(ChainCase):
+    """A reload with a new key begins a new segment; verify takes both
+    keys and says which one verified which segment."""
+
+    def test_new_key_new_segment(self):
+        self.settled('old-key')
+        old_key = shutil.copy(self.key_file, self.key_file + '.old')
+        first = parse(read_lines(self.audit_path))[-1]
+        n = len(read_lines(self.audit_path))
+        write_key(self.key_file)
+        old = self.ngx.live_workers()
+        self.ngx.reload()
+        self.ngx.wait_workers(old=old)
+        for i in range(4):
+            self.assertEqual(self.allowed('new-key-%d' % i).status, 200)
+        recs = parse(self.wait_lines(self.audit_path, n + 8)[n:])
+        self.assertEqual(recs[0]['seq'], 1)
+        self.assertNotEqual(recs[0]['segment'], first['segment'])
+        rc, out = verify([self.audit_path], [old_key, self.key_file],
+                         complete=True)
+        self.assertEqual(rc, 0, out)
+        self.assertIn('in 2 segments verify', out)
+        self.assertIn('segment %s verifies with key %s'
+                      % (first['segment'], old_key), out)
+        for one in (old_key, self.key_file):
+            rc, out = verify([self.audit_path], one, complete=True)
+            self.assertEqual(rc, 1, out)
 
 
 class DeletedFile(ChainCase):
