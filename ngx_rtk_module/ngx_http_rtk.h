@@ -180,6 +180,7 @@ ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
 ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r, const char *methods);
+ngx_uint_t ngx_http_rtk_status(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);

@@ -455,11 +455,7 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     status = 0;
 
     if (!ctx->forward || outcome) {
-        status = r->err_status ? r->err_status : r->headers_out.status;
-
-        if (r->connection->error && status == 0) {
-            status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
-        }
+        status = ngx_http_rtk_status(r);
     }
 
     /*
@@ -477,10 +473,6 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         }
 
     } else {
-        if (!ctx->forward && status >= NGX_HTTP_BAD_REQUEST) {
-            rtk_txn_fail_status(txn, (int) status);
-        }
-
         decision = rtk_txn_decision(txn);
         err = txn->settled ? txn->outcome : txn->decision.reason;
     }

@@ -538,10 +538,10 @@ ngx_http_rtk_metrics_log(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
 
 /*
- * What the audit decision record says, without settling anything: a
- * forwarded request keeps its decision unless the gateway or nginx
- * answered a 5xx for it (an upstream that failed); any other request is
- * a deny, or an error when its settled answer is a 5xx.
+ * What the audit decision record says: a forwarded request keeps its
+ * decision unless the gateway or nginx answered a 5xx for it (an
+ * upstream that failed); any other request is a deny, or an error when
+ * its settled answer is a 5xx.
  */
 
 static void
@@ -549,16 +549,9 @@ ngx_http_rtk_metrics_classify(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_uint_t *decision, ngx_uint_t *code)
 {
     rtk_txn_t    *txn;
-    ngx_uint_t    status;
     rtk_error_t   err;
 
     txn = &ctx->txn;
-
-    status = r->err_status ? r->err_status : r->headers_out.status;
-
-    if (r->connection->error && status == 0) {
-        status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
-    }
 
     if (ctx->forward) {
 
@@ -576,15 +569,9 @@ ngx_http_rtk_metrics_classify(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         return;
     }
 
-    if (txn->settled) {
-        err = txn->outcome;
+    /* the log handler settled what nginx answered */
 
-    } else if (status >= NGX_HTTP_BAD_REQUEST) {
-        rtk_error_for_status(&err, (int) status);
-
-    } else {
-        err = txn->decision.reason;
-    }
+    err = txn->settled ? txn->outcome : txn->decision.reason;
 
     *decision = err.status >= NGX_HTTP_INTERNAL_SERVER_ERROR
                 ? NGX_HTTP_RTK_DECISION_ERROR : NGX_HTTP_RTK_DECISION_DENY;

@@ -196,6 +196,23 @@ ngx_http_rtk_ctx_cleanup(void *data)
 }
 
 
+/* the status the client got, or 499 if it went away before an answer */
+
+ngx_uint_t
+ngx_http_rtk_status(ngx_http_request_t *r)
+{
+    ngx_uint_t  status;
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+
+    if (r->connection->error && status == 0) {
+        status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
+    }
+
+    return status;
+}
+
+
 ngx_int_t
 ngx_http_rtk_allow(ngx_http_request_t *r, const char *methods)
 {

@@ -632,6 +632,7 @@ ngx_http_rtk_refuse_pass(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 ngx_int_t
 ngx_http_rtk_log_handler(ngx_http_request_t *r)
 {
+    ngx_uint_t                status;
     rtk_error_t               err;
     ngx_http_rtk_ctx_t       *ctx;
     ngx_http_rtk_loc_conf_t  *rlcf;
@@ -645,6 +646,18 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_rtk_module);
 
     ctx = ngx_http_rtk_get_ctx(r, rlcf->gateway ? rlcf : NULL);
+
+    /*
+     * An error nginx answered before the gateway forwarded (auth_basic,
+     * limit_req, a body too large) settles the request here, once, for
+     * the metrics and the audit record alike.
+     */
+
+    status = ngx_http_rtk_status(r);
+
+    if (ctx != NULL && !ctx->forward && status >= NGX_HTTP_BAD_REQUEST) {
+        rtk_txn_fail_status(&ctx->txn, (int) status);
+    }
 
     ngx_http_rtk_metrics_log(r, ctx);
 
