@@ -181,6 +181,8 @@ ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
 ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r, const char *methods);
 ngx_uint_t ngx_http_rtk_status(ngx_http_request_t *r);
+void *ngx_http_rtk_zone_data(ngx_shm_zone_t *shm_zone, void *data,
+    size_t size, ngx_uint_t *fresh);
 
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);

@@ -270,34 +270,24 @@ static ngx_int_t
 ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     u_char                 rnd[NGX_HTTP_RTK_SEGMENT_LEN / 2];
-    ngx_slab_pool_t       *shpool;
+    ngx_uint_t             fresh;
     ngx_http_rtk_chain_t  *chain;
 
-    if (data) {
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    chain = ngx_slab_calloc(shpool, sizeof(ngx_http_rtk_chain_t));
+    chain = ngx_http_rtk_zone_data(shm_zone, data,
+                                   sizeof(ngx_http_rtk_chain_t), &fresh);
     if (chain == NULL) {
         return NGX_ERROR;
     }
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
+    /* a new zone is a new segment: a restart, or a key change */
+
+    if (fresh) {
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+            return NGX_ERROR;
+        }
+
+        ngx_hex_dump(chain->segment, rnd, sizeof(rnd));
     }
-
-    ngx_hex_dump(chain->segment, rnd, sizeof(rnd));
-
-    shpool->data = chain;
-    shm_zone->data = chain;
 
     return NGX_OK;
 }

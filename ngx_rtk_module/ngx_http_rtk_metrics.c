@@ -393,32 +393,11 @@ ngx_http_rtk_metrics_collect(ngx_conf_t *cf, ngx_http_rtk_metrics_conf_t *mcf,
 static ngx_int_t
 ngx_http_rtk_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_slab_pool_t             *shpool;
-    ngx_http_rtk_metrics_shm_t  *m;
-
     /* a reload: the same counters go on */
 
-    if (data) {
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    m = ngx_slab_calloc(shpool, sizeof(ngx_http_rtk_metrics_shm_t));
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = m;
-    shm_zone->data = m;
-
-    return NGX_OK;
+    return ngx_http_rtk_zone_data(shm_zone, data,
+                                  sizeof(ngx_http_rtk_metrics_shm_t), NULL)
+           == NULL ? NGX_ERROR : NGX_OK;
 }
 
 

@@ -196,6 +196,50 @@ ngx_http_rtk_ctx_cleanup(void *data)
 }
 
 
+/*
+ * The data of one of the module's zones: the previous cycle's after a
+ * reload, the master's after a binary upgrade, else zeroed memory of
+ * size, and *fresh says so.
+ */
+
+void *
+ngx_http_rtk_zone_data(ngx_shm_zone_t *shm_zone, void *data, size_t size,
+    ngx_uint_t *fresh)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (fresh) {
+        *fresh = 0;
+    }
+
+    if (data) {
+        shm_zone->data = data;
+        return data;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return shpool->data;
+    }
+
+    data = ngx_slab_calloc(shpool, size);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    if (fresh) {
+        *fresh = 1;
+    }
+
+    shpool->data = data;
+    shm_zone->data = data;
+
+    return data;
+}
+
+
 /* the status the client got, or 499 if it went away before an answer */
 
 ngx_uint_t
