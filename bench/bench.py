@@ -35,7 +35,8 @@ from benchlib.load import Workload, drive, one_request, wrk
 from benchlib.procs import Nginx, log
 from benchlib.setup import (AUDIT_KEY, CALLER, DENIED_CALLER, NJS_MODULE,
                             TOKEN, bare_conf, njs_conf, rtk_conf,
-                            upstream_conf, write_policy, write_secret)
+                            upstream_conf, write_njs_policy, write_policy,
+                            write_secret)
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -163,6 +164,8 @@ def run(a, root):
         'key': write_secret(os.path.join(root, 'audit.key'), AUDIT_KEY),
         'policy': write_policy(os.path.join(root, 'policy.json'), 3),
     }
+    njs_dir = write_njs_policy(files['policy'],
+                               os.path.join(root, 'njs-policy'))
     files10k = dict(files, policy=write_policy(
         os.path.join(root, 'policy-10k.json'), 10000))
 
@@ -183,7 +186,7 @@ def run(a, root):
                                rtk_conf(up.port, files, 'off'), [module]),
         'rtk-fsync': Nginx(root, 'rtk-fsync', rtk_conf(
             up.port, files, audit('rtk-fsync', ' fsync')), [module]),
-        'njs': Nginx(root, 'njs', njs_conf(up.port, files), [NJS_MODULE]),
+        'njs': Nginx(root, 'njs', njs_conf(up.port, njs_dir), [NJS_MODULE]),
     }
     for ng in inst.values():
         ng.start()
@@ -250,7 +253,7 @@ def run(a, root):
         'bare': callgrind_run(root, 'cg-bare', bare_conf(up.port), [], n),
         'deny': callgrind_run(root, 'cg-deny', rtk_conf(
             up.port, files, audit('cg-deny')), [module], n, DENIED_CALLER),
-        'njs': callgrind_run(root, 'cg-njs', njs_conf(up.port, files),
+        'njs': callgrind_run(root, 'cg-njs', njs_conf(up.port, njs_dir),
                              [NJS_MODULE], n),
     }
     procs.stop(up)

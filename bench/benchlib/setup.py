@@ -107,18 +107,17 @@ def rtk_conf(up_port, files, audit):
             + '        }\n    }\n')
 
 
-def njs_conf(up_port, files):
+def njs_conf(up_port, njs_dir):
     """The njs gateway: js_content checks, then a subrequest to an
-    internal location that proxies the rebuilt request with the token."""
+    internal location that proxies the rebuilt request with the token
+    (njs_dir holds rtk_policy.js, write_njs_policy())."""
     return (upstream_block(up_port)
+            + '    js_path %s;\n' % njs_dir
             + '    js_path %s;\n' % NJS_DIR
             + '    js_import gateway from gateway.js;\n'
             '    server {\n'
             '        listen %s:%%PORT%%;\n' % HOST
-            + '        js_var $njs_policy %s;\n' % files['policy']
-            + '        js_var $njs_token_file %s;\n' % files['token']
-            + '        js_var $njs_auth;\n'
-            '        location / {\n'
+            + '        location / {\n'
             '            js_content gateway.edit;\n'
             '        }\n'
             '        location /_cf/ {\n'
@@ -128,8 +127,8 @@ def njs_conf(up_port, files):
             '            proxy_pass_request_headers off;\n'
             '            proxy_set_header Connection "";\n'
             '            proxy_set_header Host api.cloudflare.com;\n'
-            '            proxy_set_header Authorization $njs_auth;\n'
-            '            proxy_set_header Content-Type application/json;\n'
+            '            proxy_set_header Authorization "Bearer %s";\n' % TOKEN
+            + '            proxy_set_header Content-Type application/json;\n'
             '        }\n'
             '    }\n')
 
@@ -171,3 +170,13 @@ def write_policy(path, apps):
     with open(path, 'w') as f:
         json.dump(doc, f, separators=(',', ':'))
     return path
+
+
+def write_njs_policy(policy, njs_dir):
+    """rtk_policy.js for the njs gateway: the same policy as a module."""
+    os.makedirs(njs_dir, exist_ok=True)
+    with open(policy) as f:
+        doc = f.read()
+    with open(os.path.join(njs_dir, 'rtk_policy.js'), 'w') as f:
+        f.write('export default ' + doc.strip() + ';\n')
+    return njs_dir
