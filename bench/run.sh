@@ -48,6 +48,9 @@ cc -O2 -g -std=c99 -Wall -Wextra -Wno-unused-parameter -Werror \
     -I"$repo/policy" "$here/policy_bench.c" "$build/policy/librtk.a" \
     -lyajl -lcrypto -o "$build/bench/policy_bench"
 
+# the bench's own arithmetic (stages, wrk parsing, ratios), in a second
+out=$(python3 "$here/test_benchlib.py" 2>&1) || { echo "$out" >&2; exit 1; }
+
 args=(--module "$module" --policy-bench "$build/bench/policy_bench"
       --rounds "${RTK_BENCH_ROUNDS:-5}"
       --duration "${RTK_BENCH_DURATION:-4}"

@@ -50,13 +50,22 @@ def wrk(port, duration, caller, threads, conns):
     out = r.stdout.decode('utf-8', 'replace')
     if r.returncode != 0:
         raise RuntimeError('wrk failed: %s' % out)
+    return parse_wrk(out)
+
+
+def parse_wrk(out):
+    """req/s, requests, p50 and p99 in us, errors, from wrk --latency."""
     res = {'raw': out}
     m = re.search(r'Requests/sec:\s+([\d.]+)', out)
+    n = re.search(r'(\d+) requests in', out)
+    if m is None or n is None:
+        raise RuntimeError('wrk said no request rate: %s' % out)
     res['rps'] = float(m.group(1))
-    m = re.search(r'(\d+) requests in', out)
-    res['requests'] = int(m.group(1))
+    res['requests'] = int(n.group(1))
     for pct in ('50', '99'):
         m = re.search(r'^\s+%s(?:\.0+)?%%\s+(\S+)' % pct, out, re.M)
+        if m is None:
+            raise RuntimeError('wrk said no p%s: %s' % (pct, out))
         res['p' + pct] = _usec(m.group(1))
     m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
     res['non2xx'] = int(m.group(1)) if m else 0
