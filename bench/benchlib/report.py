@@ -251,11 +251,13 @@ def njs_section(rep):
          'upstream, keepalive).  No audit log.  njs 0.7 runs a module\'s '
          'top level per request and has no shared dictionary, so the '
          'policy and token files are read on each request.', '',
-         'Before timing, both gateways answered alike (status and error '
-         'code):', '',
-         '| request | status | code |', '|---|---:|---:|']
-    for label, st, code in rep['checks']:
-        L.append('| %s | %d | %s |' % (label, st, code or ''))
+         'Before timing, both gateways gave each request the status it '
+         'should have (the bench stops otherwise):', '',
+         '| request | status | rtk code | njs code |',
+         '|---|---:|---:|---:|']
+    for label, st, code, njs in rep['checks']:
+        L.append('| %s | %d | %s | %s |' % (label, st, code or '',
+                                             njs or ''))
     L.append('')
     return L
 
