@@ -3,11 +3,11 @@
 #
 # Instructions per request under callgrind, split into stages.  A stage
 # is a set of function name prefixes (STAGES below: add a line to add a
-# stage); its cost is what the calls into it from outside it cost, less
-# what it spends in other stages, so stages never count an instruction
-# twice and functions renamed within a prefix stay where they were.
-# Module functions in no stage are "other rtk".  The callgrind file is
-# read here directly: callgrind_annotate gives no call edges.
+# stage), so a function renamed within a prefix stays where it was.  A
+# stage costs its functions' own instructions and a share of what they
+# call outside the module (Profile.stages), and no instruction counts
+# twice.  Module functions in no stage are "other rtk".  The callgrind
+# file is read here directly: callgrind_annotate gives no call edges.
 #
 # Python 3 standard library only.
 #
