@@ -26,7 +26,8 @@ FUZZ_DEPS     := clang-14 libclang-rt-14-dev
 SDK_DIR       := t/sdk
 NODE_DEPS     := $(if $(shell command -v node >/dev/null \
                      && command -v npm >/dev/null && echo yes),,nodejs npm)
-BENCH_DEPS    := wrk valgrind
+# libnginx-mod-http-js: the njs gateway make bench compares with (bench/njs/)
+BENCH_DEPS    := wrk valgrind libnginx-mod-http-js
 test integration: DEPS += prometheus   # promtool, for t/21_metrics.py
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])

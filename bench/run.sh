@@ -8,10 +8,15 @@
 #
 #   bash bench/run.sh [BUILD_DIR]
 #
-# Environment: RTK_BENCH_ROUNDS (5), RTK_BENCH_DURATION (5 s per wrk run),
-# RTK_BENCH_CONNECTIONS (16; 1 shows the added latency without queueing),
-# RTK_BENCH_ITERATIONS (2000000 decisions per policy size),
-# RTK_BENCH_RESULTS (bench/RESULTS.md), RTK_BENCH_KEEP=1 keeps the files.
+# Environment (defaults in brackets; about 160 s in all on 2 cores):
+#   RTK_BENCH_ROUNDS [5] and RTK_BENCH_DURATION [4] s per wrk run at
+#     RTK_BENCH_CONNECTIONS [16]: bare, rtk, rtk audit off, njs
+#   RTK_BENCH_SECONDARY_ROUNDS [3], RTK_BENCH_SECONDARY_DURATION [2]:
+#     fsync and denied, in the first rounds of the same phase
+#   RTK_BENCH_LATENCY_ROUNDS [3], RTK_BENCH_LATENCY_DURATION [2]:
+#     the phase at 1 connection (added latency)
+#   RTK_BENCH_ITERATIONS [2000000] decisions per policy size
+#   RTK_BENCH_RESULTS [bench/RESULTS.md], RTK_BENCH_KEEP=1 keeps the files
 
 set -euo pipefail
 
@@ -21,7 +26,7 @@ build=${1:-$repo/build}
 module=$build/nginx/ngx_http_rtk_module.so
 
 missing=""
-for p in wrk valgrind; do
+for p in wrk valgrind libnginx-mod-http-js; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
         | grep -q 'install ok installed' || missing="$missing $p"
 done
@@ -43,9 +48,16 @@ cc -O2 -g -std=c99 -Wall -Wextra -Wno-unused-parameter -Werror \
     -I"$repo/policy" "$here/policy_bench.c" "$build/policy/librtk.a" \
     -lyajl -lcrypto -o "$build/bench/policy_bench"
 
+# the bench's own arithmetic (stages, wrk parsing, ratios), in a second
+out=$(python3 "$here/test_benchlib.py" 2>&1) || { echo "$out" >&2; exit 1; }
+
 args=(--module "$module" --policy-bench "$build/bench/policy_bench"
       --rounds "${RTK_BENCH_ROUNDS:-5}"
-      --duration "${RTK_BENCH_DURATION:-5}"
+      --duration "${RTK_BENCH_DURATION:-4}"
+      --secondary-rounds "${RTK_BENCH_SECONDARY_ROUNDS:-3}"
+      --secondary-duration "${RTK_BENCH_SECONDARY_DURATION:-2}"
+      --latency-rounds "${RTK_BENCH_LATENCY_ROUNDS:-3}"
+      --latency-duration "${RTK_BENCH_LATENCY_DURATION:-2}"
       --connections "${RTK_BENCH_CONNECTIONS:-16}"
       --iterations "${RTK_BENCH_ITERATIONS:-2000000}"
       --results "${RTK_BENCH_RESULTS:-$here/RESULTS.md}"
