@@ -154,6 +154,10 @@ typedef struct {
     unsigned                   upstream_invalid:1;
     unsigned                   caller_read:1;
     unsigned                   caller_checked:1;  /* after access */
+
+    /* the answer's status line left, its end did not: whose fault */
+    unsigned                   upstream_truncated:1;
+    unsigned                   client_aborted:1;
 } ngx_http_rtk_ctx_t;
 
 
@@ -186,6 +190,8 @@ void *ngx_http_rtk_zone_data(ngx_shm_zone_t *shm_zone, void *data,
 
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
+ngx_uint_t ngx_http_rtk_outcome_end(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, rtk_error_t *err);
 ngx_uint_t ngx_http_rtk_credential(u_char *name, size_t len);
 
 ngx_int_t ngx_http_rtk_rewrite_handler(ngx_http_request_t *r);
