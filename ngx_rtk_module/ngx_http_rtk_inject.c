@@ -223,7 +223,7 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     /* the request line: the validated method and the rebuilt path */
 
-    eol = ngx_strlchr(p, last, LF);
+    eol = memchr(p, LF, last - p);
 
     if ((size_t) (eol - p) < r->method_name.len + r->uri.len
                              + sizeof("  HTTP/1.x") - 1
@@ -242,14 +242,16 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     for (p = eol + 1; p < last - 2; p = eol + 1) {
         name = p;
-        eol = ngx_strlchr(p, last, LF);
+        eol = memchr(p, LF, last - p);
 
         if (eol == NULL) {
             goto invalid;
         }
 
-        while (p < eol && *p != ':') {
-            p++;
+        p = memchr(name, ':', eol - name);
+
+        if (p == NULL) {
+            p = eol;
         }
 
         if (ngx_http_rtk_credential(name, p - name)) {
@@ -313,14 +315,14 @@ ngx_http_rtk_credential(u_char *name, size_t len)
     ngx_str_t  *n;
 
     if (len >= sizeof("x-auth-") - 1
-        && ngx_strncasecmp(name, (u_char *) "x-auth-", sizeof("x-auth-") - 1)
-           == 0)
+        && ngx_http_rtk_name_is(name, "x-auth-", sizeof("x-auth-") - 1))
     {
         return 1;
     }
 
     for (n = names; n->len; n++) {
-        if (len == n->len && ngx_strncasecmp(name, n->data, len) == 0) {
+        if (len == n->len && ngx_http_rtk_name_is(name, (char *) n->data, len))
+        {
             return 1;
         }
     }
@@ -368,6 +370,10 @@ ngx_http_rtk_finalize_upstream(ngx_http_request_t *r, ngx_int_t rc)
 
     if (ctx->upstream_header) {
         ngx_http_rtk_wipe(ctx->upstream_header);
+
+        /* once: the pool cleanup then finds nothing to wipe */
+        ctx->upstream_header->start = NULL;
+        ctx->upstream_header = NULL;
     }
 
     c = u->peer.connection;
