@@ -177,6 +177,7 @@ class HeadersInPlace(GatewayCase):
                      headers=[('X-Before', 'b'),
                               ('x-request-id', 'client-id-1'),
                               ('X-After', 'a')])
+        self.assertEqual(r.status, 200, (r, self.up.errors))
         up = self.forwarded(r, before)
         self.check(r, up, before)
 
