@@ -29,6 +29,15 @@
 #define NGX_HTTP_RTK_ANSWER_MAX       8192   /* of a create's answer */
 
 
+/* a header the gateway sets, its hash made once */
+
+typedef struct {
+    ngx_str_t                  key;
+    ngx_str_t                  lowcase;
+    ngx_uint_t                 hash;
+} ngx_http_rtk_header_name_t;
+
+
 /* a page range holding a secret, see ngx_http_rtk_token.c */
 
 typedef struct {
@@ -106,6 +115,7 @@ struct ngx_http_rtk_loc_conf_s {
     ngx_http_ssl_srv_conf_t   *ssl;
 #endif
     ngx_http_rtk_loc_conf_t   *parent;       /* of an "if" block */
+    ngx_uint_t                 direct;       /* decided: content at once */
 
     /* where "rtk_gateway on" was written, for messages */
     u_char                    *file;
@@ -154,11 +164,40 @@ typedef struct {
     unsigned                   upstream_invalid:1;
     unsigned                   caller_read:1;
     unsigned                   caller_checked:1;  /* after access */
+
+    /* the answer's status line left, its end did not: whose fault */
+    unsigned                   upstream_truncated:1;
+    unsigned                   client_aborted:1;
 } ngx_http_rtk_ctx_t;
 
 
-extern ngx_module_t  ngx_http_rtk_module;
-extern ngx_int_t     ngx_http_rtk_request_id_index;
+/* a header name as sent is lc, a lowercase name of len bytes */
+
+static ngx_inline ngx_uint_t
+ngx_http_rtk_name_is(const u_char *name, const char *lc, size_t len)
+{
+    u_char  c;
+
+    while (len--) {
+        c = *name++;
+
+        if (c >= 'A' && c <= 'Z') {
+            c |= 0x20;
+        }
+
+        if (c != (u_char) *lc++) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+extern ngx_module_t                ngx_http_rtk_module;
+extern ngx_int_t                   ngx_http_rtk_request_id_index;
+extern ngx_http_rtk_header_name_t  ngx_http_rtk_content_type;
+extern ngx_http_rtk_header_name_t  ngx_http_rtk_request_id;
 
 
 char *ngx_http_rtk_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -179,6 +218,8 @@ ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
 
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
+ngx_http_variable_value_t *ngx_http_rtk_request_id_value(
+    ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_allow(ngx_http_request_t *r, const char *methods);
 ngx_uint_t ngx_http_rtk_status(ngx_http_request_t *r);
 void *ngx_http_rtk_zone_data(ngx_shm_zone_t *shm_zone, void *data,
@@ -186,8 +227,12 @@ void *ngx_http_rtk_zone_data(ngx_shm_zone_t *shm_zone, void *data,
 
 ngx_int_t ngx_http_rtk_forward(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
+ngx_uint_t ngx_http_rtk_outcome_end(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, rtk_error_t *err);
 ngx_uint_t ngx_http_rtk_credential(u_char *name, size_t len);
 
+void ngx_http_rtk_continue(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_int_t rc);
 ngx_int_t ngx_http_rtk_rewrite_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_precontent_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);

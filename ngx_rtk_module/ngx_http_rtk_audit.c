@@ -460,6 +460,9 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
         if (status >= NGX_HTTP_BAD_REQUEST && r->err_status) {
             rtk_txn_answer(txn, (int) status, &err);
+
+        } else {
+            (void) ngx_http_rtk_outcome_end(r, ctx, &err);
         }
 
     } else {

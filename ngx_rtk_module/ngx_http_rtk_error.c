@@ -254,9 +254,13 @@ ngx_http_rtk_response_id(ngx_http_request_t *r)
     ngx_table_elt_t            *h;
     ngx_http_variable_value_t  *vv;
 
-    vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
+    vv = ngx_http_rtk_request_id_value(r);
 
-    if (vv == NULL || vv->not_found) {
+    if (vv == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (vv->not_found) {
         return NGX_OK;
     }
 
@@ -266,7 +270,7 @@ ngx_http_rtk_response_id(ngx_http_request_t *r)
     }
 
     h->hash = 1;
-    ngx_str_set(&h->key, "X-Request-Id");
+    h->key = ngx_http_rtk_request_id.key;
     h->value.data = vv->data;
     h->value.len = vv->len;
 

@@ -223,7 +223,7 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     /* the request line: the validated method and the rebuilt path */
 
-    eol = ngx_strlchr(p, last, LF);
+    eol = memchr(p, LF, last - p);
 
     if ((size_t) (eol - p) < r->method_name.len + r->uri.len
                              + sizeof("  HTTP/1.x") - 1
@@ -242,14 +242,16 @@ ngx_http_rtk_check_header(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     for (p = eol + 1; p < last - 2; p = eol + 1) {
         name = p;
-        eol = ngx_strlchr(p, last, LF);
+        eol = memchr(p, LF, last - p);
 
         if (eol == NULL) {
             goto invalid;
         }
 
-        while (p < eol && *p != ':') {
-            p++;
+        p = memchr(name, ':', eol - name);
+
+        if (p == NULL) {
+            p = eol;
         }
 
         if (ngx_http_rtk_credential(name, p - name)) {
@@ -313,14 +315,14 @@ ngx_http_rtk_credential(u_char *name, size_t len)
     ngx_str_t  *n;
 
     if (len >= sizeof("x-auth-") - 1
-        && ngx_strncasecmp(name, (u_char *) "x-auth-", sizeof("x-auth-") - 1)
-           == 0)
+        && ngx_http_rtk_name_is(name, "x-auth-", sizeof("x-auth-") - 1))
     {
         return 1;
     }
 
     for (n = names; n->len; n++) {
-        if (len == n->len && ngx_strncasecmp(name, n->data, len) == 0) {
+        if (len == n->len && ngx_http_rtk_name_is(name, (char *) n->data, len))
+        {
             return 1;
         }
     }
@@ -329,11 +331,18 @@ ngx_http_rtk_credential(u_char *name, size_t len)
 }
 
 
+/*
+ * The upstream's end: rc 0 is an answer relayed whole; any other after
+ * the status line left means the client got less than announced, and
+ * the outcome record says whether the upstream or the client ended it.
+ */
+
 static void
 ngx_http_rtk_finalize_upstream(ngx_http_request_t *r, ngx_int_t rc)
 {
-    ngx_connection_t    *c;
-    ngx_http_rtk_ctx_t  *ctx;
+    ngx_connection_t     *c;
+    ngx_http_rtk_ctx_t   *ctx;
+    ngx_http_upstream_t  *u;
 
     ctx = ngx_http_rtk_get_ctx(r, NULL);
 
@@ -341,13 +350,33 @@ ngx_http_rtk_finalize_upstream(ngx_http_request_t *r, ngx_int_t rc)
         return;
     }
 
+    u = r->upstream;
+
+    if (u->header_sent && rc != 0 && rc != NGX_DECLINED) {
+
+        if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST
+            || rc == NGX_HTTP_REQUEST_TIME_OUT
+            || r->connection->error
+            || (u->pipe && u->pipe->downstream_error))
+        {
+            ctx->client_aborted = 1;
+
+        } else {
+            ctx->upstream_truncated = 1;
+        }
+    }
+
     ctx->finalize_request(r, rc);
 
     if (ctx->upstream_header) {
         ngx_http_rtk_wipe(ctx->upstream_header);
+
+        /* once: the pool cleanup then finds nothing to wipe */
+        ctx->upstream_header->start = NULL;
+        ctx->upstream_header = NULL;
     }
 
-    c = r->upstream->peer.connection;
+    c = u->peer.connection;
 
 #if (NGX_HTTP_SSL)
     if (c && c->ssl && c->ssl->buf && c->ssl->buf->pos == c->ssl->buf->last) {
@@ -433,4 +462,34 @@ ngx_http_rtk_wipe(void *data)
     if (b->start) {
         OPENSSL_cleanse(b->start, b->end - b->start);
     }
+}
+
+
+/*
+ * What the outcome record and the metrics say of a forwarded answer that
+ * ended early; 0 and err untouched if it ended as announced.  A client
+ * that failed after the upstream finished counts as well.
+ */
+
+ngx_uint_t
+ngx_http_rtk_outcome_end(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    rtk_error_t *err)
+{
+    if (!ctx->forwarded) {
+        return 0;
+    }
+
+    if (ctx->upstream_truncated) {
+        rtk_error_for_end(err, RTK_END_UPSTREAM);
+        return RTK_END_UPSTREAM;
+    }
+
+    if (ctx->client_aborted
+        || (r->connection->error && r->header_sent))
+    {
+        rtk_error_for_end(err, RTK_END_CLIENT);
+        return RTK_END_CLIENT;
+    }
+
+    return 0;
 }

@@ -518,9 +518,9 @@ ngx_http_rtk_metrics_log(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
 /*
  * What the audit decision record says: a forwarded request keeps its
- * decision unless the gateway or nginx answered a 5xx for it (an
- * upstream that failed); any other request is a deny, or an error when
- * its settled answer is a 5xx.
+ * decision unless the gateway or nginx answered a 5xx for it or the
+ * upstream cut its answer short (an upstream that failed); any other
+ * request is a deny, or an error when its settled answer is a 5xx.
  */
 
 static void
@@ -536,6 +536,14 @@ ngx_http_rtk_metrics_classify(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
         if (r->err_status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
             rtk_txn_answer(txn, (int) r->err_status, &err);
+            *decision = NGX_HTTP_RTK_DECISION_ERROR;
+            *code = (ngx_uint_t) err.code;
+            return;
+        }
+
+        /* an answer the upstream cut short failed as a 502 would */
+
+        if (ngx_http_rtk_outcome_end(r, ctx, &err) == RTK_END_UPSTREAM) {
             *decision = NGX_HTTP_RTK_DECISION_ERROR;
             *code = (ngx_uint_t) err.code;
             return;

@@ -8,7 +8,25 @@
  */
 
 
+#include <openssl/rand.h>
+
 #include "ngx_http_rtk.h"
+
+
+/* request ids: 16 random bytes each, drawn from one RAND_bytes() call */
+#define NGX_HTTP_RTK_ID_LEN    16
+#define NGX_HTTP_RTK_ID_POOL   (256 * NGX_HTTP_RTK_ID_LEN)
+
+
+/*
+ * The first member of the loc confs of nginx's precontent modules,
+ * ngx_http_try_files_loc_conf_t and ngx_http_mirror_loc_conf_t: NULL
+ * where the location does not use them.
+ */
+
+typedef struct {
+    void                      *used;
+} ngx_http_rtk_precontent_conf_t;
 
 
 static ngx_int_t ngx_http_rtk_init(ngx_conf_t *cf);
@@ -22,6 +40,8 @@ static char *ngx_http_rtk_gateway(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtk_init_process(ngx_cycle_t *cycle);
+static void ngx_http_rtk_init_direct(ngx_cycle_t *cycle,
+    ngx_http_rtk_main_conf_t *rmcf);
 static void ngx_http_rtk_policy_cleanup(void *data);
 static void ngx_http_rtk_ctx_cleanup(void *data);
 
@@ -130,6 +150,11 @@ static ngx_str_t  ngx_http_rtk_request_id_var = ngx_string("request_id");
 
 ngx_int_t  ngx_http_rtk_request_id_index;
 
+/* per worker, filled after fork(): no two workers share an id */
+static u_char      ngx_http_rtk_id_pool[NGX_HTTP_RTK_ID_POOL];
+static size_t      ngx_http_rtk_id_left;
+static ngx_pid_t   ngx_http_rtk_id_pid;
+
 
 /*
  * The context outlives internal redirects (error_page, post_action),
@@ -193,6 +218,56 @@ static void
 ngx_http_rtk_ctx_cleanup(void *data)
 {
     /* only marks the context, see ngx_http_rtk_get_ctx() */
+}
+
+
+/*
+ * $request_id, made once per request as nginx would (32 hex digits of
+ * 16 random bytes), but from a pool that one RAND_bytes() call fills for
+ * 256 requests, instead of a call per request.  An id is no secret.
+ * Whoever asks for $request_id later gets this value.
+ */
+
+ngx_http_variable_value_t *
+ngx_http_rtk_request_id_value(ngx_http_request_t *r)
+{
+    u_char                     *id;
+    ngx_http_variable_value_t  *vv;
+
+    vv = &r->variables[ngx_http_rtk_request_id_index];
+
+    if (vv->valid || vv->not_found) {
+        return vv;
+    }
+
+    if (ngx_http_rtk_id_left < NGX_HTTP_RTK_ID_LEN
+        || ngx_http_rtk_id_pid != ngx_pid)
+    {
+        if (RAND_bytes(ngx_http_rtk_id_pool, NGX_HTTP_RTK_ID_POOL) != 1) {
+            return ngx_http_get_indexed_variable(r,
+                                                ngx_http_rtk_request_id_index);
+        }
+
+        ngx_http_rtk_id_left = NGX_HTTP_RTK_ID_POOL;
+        ngx_http_rtk_id_pid = ngx_pid;
+    }
+
+    id = ngx_pnalloc(r->pool, 2 * NGX_HTTP_RTK_ID_LEN);
+    if (id == NULL) {
+        return NULL;
+    }
+
+    ngx_http_rtk_id_left -= NGX_HTTP_RTK_ID_LEN;
+
+    vv->len = ngx_hex_dump(id, ngx_http_rtk_id_pool + ngx_http_rtk_id_left,
+                           NGX_HTTP_RTK_ID_LEN)
+              - id;
+    vv->data = id;
+    vv->valid = 1;
+    vv->no_cacheable = 0;
+    vv->not_found = 0;
+
+    return vv;
 }
 
 
@@ -323,6 +398,13 @@ ngx_http_rtk_init(ngx_conf_t *cf)
     if (ngx_http_rtk_request_id_index == NGX_ERROR) {
         return NGX_ERROR;
     }
+
+    ngx_http_rtk_content_type.hash = ngx_hash_key(
+                                      ngx_http_rtk_content_type.lowcase.data,
+                                      ngx_http_rtk_content_type.lowcase.len);
+    ngx_http_rtk_request_id.hash = ngx_hash_key(
+                                        ngx_http_rtk_request_id.lowcase.data,
+                                        ngx_http_rtk_request_id.lowcase.len);
 
     if (ngx_http_rtk_metrics_init(cf) != NGX_OK
         || ngx_http_rtk_attach(cf) != NGX_OK)
@@ -579,5 +661,73 @@ ngx_http_rtk_init_process(ngx_cycle_t *cycle)
         ngx_http_rtk_secret_lock(cycle->log, secret[i]);
     }
 
+    ngx_http_rtk_init_direct(cycle, rmcf);
+
     return NGX_OK;
+}
+
+
+/*
+ * A decided request goes straight on to its location's content step
+ * (ngx_http_rtk_continue()) rather than through the phase engine again,
+ * where nothing else would run in between: the precontent phase holds
+ * no handlers but the gateway's and those of nginx's try_files and
+ * mirror modules, and the location uses neither.  Run once every module
+ * has added its handlers.  Their settings are read as auth_basic's are
+ * (ngx_http_rtk_attach.c).
+ */
+
+static void
+ngx_http_rtk_init_direct(ngx_cycle_t *cycle, ngx_http_rtk_main_conf_t *rmcf)
+{
+    static char  *precontent[] = {
+        "ngx_http_try_files_module",
+        "ngx_http_mirror_module",
+        NULL
+    };
+
+    ngx_uint_t                       i, j, n, found[2];
+    ngx_module_t                    *module;
+    ngx_http_rtk_loc_conf_t        **gw;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_core_main_conf_t       *cmcf;
+    ngx_http_rtk_precontent_conf_t  *pcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_core_module);
+
+    n = 0;
+
+    for (i = 0; cycle->modules[i]; i++) {
+        module = cycle->modules[i];
+
+        for (j = 0; precontent[j]; j++) {
+            if (module->type == NGX_HTTP_MODULE && n < 2
+                && ngx_strcmp(module->name, precontent[j]) == 0)
+            {
+                found[n++] = module->ctx_index;
+            }
+        }
+    }
+
+    /* and the gateway's own */
+
+    if (cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers.nelts != n + 1) {
+        return;
+    }
+
+    gw = rmcf->gateways.elts;
+
+    for (i = 0; i < rmcf->gateways.nelts; i++) {
+        clcf = gw[i]->clcf;
+
+        for (j = 0; j < n; j++) {
+            pcf = clcf->loc_conf[found[j]];
+
+            if (pcf->used != NULL) {
+                break;
+            }
+        }
+
+        gw[i]->direct = (j == n);
+    }
 }

@@ -23,19 +23,36 @@ static ngx_int_t ngx_http_rtk_rewrite(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r,
     ngx_uint_t body);
-static ngx_table_elt_t *ngx_http_rtk_push_header(ngx_list_t *headers,
-    ngx_str_t *key, ngx_str_t *lowcase, ngx_str_t *value);
-static ngx_uint_t ngx_http_rtk_stripped_header(ngx_table_elt_t *h);
+static ngx_int_t ngx_http_rtk_rebuild_headers(ngx_http_request_t *r,
+    ngx_uint_t body, ngx_http_variable_value_t *id);
+static ngx_int_t ngx_http_rtk_set_header(ngx_list_t *headers,
+    ngx_table_elt_t **hp, ngx_http_rtk_header_name_t *name, u_char *value,
+    size_t len);
+static ngx_uint_t ngx_http_rtk_header_kind(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_rtk_refuse_pass(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 static void *ngx_http_rtk_alloc(void *pool, size_t size);
 
 
-static ngx_str_t  ngx_http_rtk_content_type = ngx_string("Content-Type");
-static ngx_str_t  ngx_http_rtk_content_type_lc = ngx_string("content-type");
+/* what the gateway does with a client's request header */
+#define NGX_HTTP_RTK_HEADER_KEEP          0
+#define NGX_HTTP_RTK_HEADER_STRIP         1
+#define NGX_HTTP_RTK_HEADER_CONTENT_TYPE  2
+#define NGX_HTTP_RTK_HEADER_REQUEST_ID    3
+
+
+/* the headers the gateway sets, hashed once, see ngx_http_rtk_init() */
+
+ngx_http_rtk_header_name_t  ngx_http_rtk_content_type = {
+    ngx_string("Content-Type"), ngx_string("content-type"), 0
+};
+
+ngx_http_rtk_header_name_t  ngx_http_rtk_request_id = {
+    ngx_string("X-Request-Id"), ngx_string("x-request-id"), 0
+};
+
+
 static ngx_str_t  ngx_http_rtk_json = ngx_string("application/json");
-static ngx_str_t  ngx_http_rtk_request_id = ngx_string("X-Request-Id");
-static ngx_str_t  ngx_http_rtk_request_id_lc = ngx_string("x-request-id");
 
 
 ngx_int_t
@@ -177,7 +194,8 @@ ngx_http_rtk_preread(ngx_http_request_t *r, ngx_http_rtk_loc_conf_t *rlcf,
         }
 
         if (h[i].key.len == sizeof("content-type") - 1
-            && ngx_strcasecmp(h[i].key.data, (u_char *) "content-type") == 0)
+            && ngx_http_rtk_name_is(h[i].key.data, "content-type",
+                                    sizeof("content-type") - 1))
         {
             n++;
         }
@@ -218,16 +236,57 @@ refused:
 static void
 ngx_http_rtk_body_handler(ngx_http_request_t *r)
 {
+    ngx_int_t            rc;
     ngx_http_rtk_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
-    ctx->phase_status = ngx_http_rtk_decide(r, ctx);
+    rc = ngx_http_rtk_decide(r, ctx);
 
-    r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
+    ngx_http_rtk_continue(r, ctx, rc);
 }
 
+
+/*
+ * The step after the decision: rc NGX_DECLINED forwards, a status is
+ * answered.  Where nothing else would run before the content phase
+ * (conf->direct) the content step follows at once, as the content phase
+ * would run it; else the phase engine goes on from the gateway's
+ * precontent handler, which returns rc.  Either way the request reaches
+ * no other location's handler, error_page and the log phase work as
+ * they do for any answer, and r->main->count is nginx's.
+ *
+ * A decision that waits for its audit record to be written would take a
+ * reference (r->main->count++) in the body handler instead, then call
+ * this when the record is written, then ngx_http_finalize_request(r,
+ * NGX_DONE) and ngx_http_run_posted_requests().
+ */
+
+void
+ngx_http_rtk_continue(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    ctx->phase_status = rc;
+
+    if (!ctx->conf->direct) {
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+        return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        r->write_event_handler = ngx_http_request_empty_handler;
+        rc = ngx_http_rtk_content_handler(r);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * NGX_DECLINED: allowed, rebuilt, its decision record written, to be
+ * forwarded; else the status that answers it.
+ */
 
 static ngx_int_t
 ngx_http_rtk_decide(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
@@ -424,16 +483,103 @@ ngx_http_rtk_rewrite(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 }
 
 
+/*
+ * Client headers the upstream must not see are stripped; Content-Type and
+ * X-Request-Id are the gateway's.  The usual request has nothing to strip:
+ * its own Content-Type and X-Request-Id lines are then rewritten in place,
+ * else the list is rebuilt.
+ */
+
 static ngx_int_t
 ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
 {
-    ngx_uint_t                  i;
-    ngx_list_t                  old, *headers;
+    ngx_uint_t                  i, kind;
+    ngx_list_t                 *headers;
     ngx_list_part_t            *part;
-    ngx_table_elt_t            *h, *ct, *nh;
+    ngx_table_elt_t            *h, *ct, *id;
     ngx_http_variable_value_t  *vv;
 
-    /* a fresh list: the old one is walked from a copy of its head */
+    vv = ngx_http_rtk_request_id_value(r);
+    if (vv == NULL) {
+        return NGX_ERROR;
+    }
+
+    headers = &r->headers_in.headers;
+    ct = NULL;
+    id = NULL;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        kind = h[i].hash ? ngx_http_rtk_header_kind(&h[i])
+                         : NGX_HTTP_RTK_HEADER_STRIP;
+
+        if (kind == NGX_HTTP_RTK_HEADER_KEEP) {
+            continue;
+        }
+
+        if (kind == NGX_HTTP_RTK_HEADER_CONTENT_TYPE && body && ct == NULL) {
+            ct = &h[i];
+            continue;
+        }
+
+        if (kind == NGX_HTTP_RTK_HEADER_REQUEST_ID && !vv->not_found
+            && id == NULL)
+        {
+            id = &h[i];
+            continue;
+        }
+
+        return ngx_http_rtk_rebuild_headers(r, body, vv);
+    }
+
+    if (body
+        && ngx_http_rtk_set_header(headers, &ct, &ngx_http_rtk_content_type,
+                                   ngx_http_rtk_json.data,
+                                   ngx_http_rtk_json.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!vv->not_found
+        && ngx_http_rtk_set_header(headers, &id, &ngx_http_rtk_request_id,
+                                   vv->data, vv->len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_in.content_type = ct;
+    r->headers_in.authorization = NULL;
+    r->headers_in.cookies.nelts = 0;
+
+    return NGX_OK;
+}
+
+
+/* a fresh list: the old one is walked from a copy of its head */
+
+static ngx_int_t
+ngx_http_rtk_rebuild_headers(ngx_http_request_t *r, ngx_uint_t body,
+    ngx_http_variable_value_t *id)
+{
+    ngx_uint_t        i;
+    ngx_list_t        old, *headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *ct, *nh;
 
     old = r->headers_in.headers;
     headers = &r->headers_in.headers;
@@ -459,7 +605,9 @@ ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
             i = 0;
         }
 
-        if (h[i].hash == 0 || ngx_http_rtk_stripped_header(&h[i])) {
+        if (h[i].hash == 0
+            || ngx_http_rtk_header_kind(&h[i]) != NGX_HTTP_RTK_HEADER_KEEP)
+        {
             continue;
         }
 
@@ -472,27 +620,20 @@ ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
     }
 
     ct = NULL;
+    nh = NULL;
 
-    if (body) {
-        ct = ngx_http_rtk_push_header(headers, &ngx_http_rtk_content_type,
-                                      &ngx_http_rtk_content_type_lc,
-                                      &ngx_http_rtk_json);
-        if (ct == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
-
-    if (vv != NULL && !vv->not_found) {
-        nh = ngx_http_rtk_push_header(headers, &ngx_http_rtk_request_id,
-                                      &ngx_http_rtk_request_id_lc, NULL);
-        if (nh == NULL) {
-            return NGX_ERROR;
-        }
-
-        nh->value.data = vv->data;
-        nh->value.len = vv->len;
+    if ((body
+         && ngx_http_rtk_set_header(headers, &ct, &ngx_http_rtk_content_type,
+                                    ngx_http_rtk_json.data,
+                                    ngx_http_rtk_json.len)
+            != NGX_OK)
+        || (!id->not_found
+            && ngx_http_rtk_set_header(headers, &nh,
+                                       &ngx_http_rtk_request_id, id->data,
+                                       id->len)
+               != NGX_OK))
+    {
+        return NGX_ERROR;
     }
 
     r->headers_in.content_type = ct;
@@ -503,68 +644,80 @@ ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
 }
 
 
-static ngx_table_elt_t *
-ngx_http_rtk_push_header(ngx_list_t *headers, ngx_str_t *key,
-    ngx_str_t *lowcase, ngx_str_t *value)
+/* *hp, or a new line if NULL, becomes "name: value" */
+
+static ngx_int_t
+ngx_http_rtk_set_header(ngx_list_t *headers, ngx_table_elt_t **hp,
+    ngx_http_rtk_header_name_t *name, u_char *value, size_t len)
 {
     ngx_table_elt_t  *h;
 
-    h = ngx_list_push(headers);
+    h = *hp;
+
     if (h == NULL) {
-        return NULL;
+        h = ngx_list_push(headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *hp = h;
     }
 
-    h->key = *key;
-    h->lowcase_key = lowcase->data;
-    h->hash = ngx_hash_key(lowcase->data, lowcase->len);
+    h->key = name->key;
+    h->lowcase_key = name->lowcase.data;
+    h->hash = name->hash;
+    h->value.data = value;
+    h->value.len = len;
 
-    if (value) {
-        h->value = *value;
-    }
-
-    return h;
+    return NGX_OK;
 }
 
 
 /*
  * Credentials, method overrides and anything we set ourselves never pass
- * from the client.
+ * from the client.  Matched on the name as sent, not on nginx's hash.
  */
 
 static ngx_uint_t
-ngx_http_rtk_stripped_header(ngx_table_elt_t *h)
+ngx_http_rtk_header_kind(ngx_table_elt_t *h)
 {
-    static ngx_str_t  names[] = {
-        ngx_string("authorization"),
-        ngx_string("proxy-authorization"),
-        ngx_string("cookie"),
-        ngx_string("content-type"),
-        ngx_string("x-request-id"),
-        ngx_string("x-http-method-override"),
-        ngx_string("x-http-method"),
-        ngx_string("x-method-override"),
-        ngx_null_string
+    static struct {
+        ngx_str_t   name;
+        ngx_uint_t  kind;
+    } names[] = {
+        { ngx_string("authorization"), NGX_HTTP_RTK_HEADER_STRIP },
+        { ngx_string("proxy-authorization"), NGX_HTTP_RTK_HEADER_STRIP },
+        { ngx_string("cookie"), NGX_HTTP_RTK_HEADER_STRIP },
+        { ngx_string("content-type"), NGX_HTTP_RTK_HEADER_CONTENT_TYPE },
+        { ngx_string("x-request-id"), NGX_HTTP_RTK_HEADER_REQUEST_ID },
+        { ngx_string("x-http-method-override"), NGX_HTTP_RTK_HEADER_STRIP },
+        { ngx_string("x-http-method"), NGX_HTTP_RTK_HEADER_STRIP },
+        { ngx_string("x-method-override"), NGX_HTTP_RTK_HEADER_STRIP },
+        { ngx_null_string, 0 }
     };
 
-    ngx_str_t  *name;
+    size_t       len;
+    u_char      *key;
+    ngx_uint_t   i;
 
-    if (h->key.len >= sizeof("x-auth-") - 1
-        && ngx_strncasecmp(h->key.data, (u_char *) "x-auth-",
-                           sizeof("x-auth-") - 1)
-           == 0)
+    key = h->key.data;
+    len = h->key.len;
+
+    if (len >= sizeof("x-auth-") - 1
+        && ngx_http_rtk_name_is(key, "x-auth-", sizeof("x-auth-") - 1))
     {
-        return 1;
+        return NGX_HTTP_RTK_HEADER_STRIP;
     }
 
-    for (name = names; name->len; name++) {
-        if (h->key.len == name->len
-            && ngx_strncasecmp(h->key.data, name->data, name->len) == 0)
+    for (i = 0; names[i].name.len; i++) {
+        if (len == names[i].name.len
+            && ngx_http_rtk_name_is(key, (char *) names[i].name.data, len))
         {
-            return 1;
+            return names[i].kind;
         }
     }
 
-    return 0;
+    return NGX_HTTP_RTK_HEADER_KEEP;
 }
 
 

@@ -443,6 +443,22 @@ rtk_error_for_status(rtk_error_t *err, int status)
 }
 
 
+void
+rtk_error_for_end(rtk_error_t *err, int end)
+{
+    if (end == RTK_END_CLIENT) {
+        (void) rtk_error_set(err, RTK_E_CLIENT_CLOSED,
+                             "the client closed the connection before the "
+                             "answer was complete");
+        return;
+    }
+
+    (void) rtk_error_set(err, RTK_E_UPSTREAM_TRUNCATED,
+                         "the upstream closed the connection before the "
+                         "answer was complete");
+}
+
+
 const char *
 rtk_txn_decision(const rtk_txn_t *txn)
 {

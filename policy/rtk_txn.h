@@ -129,6 +129,17 @@ void rtk_txn_fail_status(rtk_txn_t *txn, int status);
 void rtk_error_for_status(rtk_error_t *err, int status);
 
 /*
+ * A forwarded answer whose status line left but whose end did not:
+ * RTK_END_UPSTREAM, the upstream closed or failed first (502,
+ * RTK_E_UPSTREAM_TRUNCATED), or RTK_END_CLIENT, the client went away
+ * (499, RTK_E_CLIENT_CLOSED).  The status the client got stays as sent.
+ */
+#define RTK_END_UPSTREAM          1
+#define RTK_END_CLIENT            2
+
+void rtk_error_for_end(rtk_error_t *err, int end);
+
+/*
  * The error that describes an answer of this status: the settled outcome
  * when it has that status, else the stable default.  Settles nothing.
  */

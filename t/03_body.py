@@ -265,6 +265,25 @@ class Body(GatewayCase):
         self.assertEqual(up.body,
                          b'{"events":["meeting.started"],"name":"slow"}')
 
+    def test_slow_client_refused(self):
+        # the body's last piece comes in a later event: still refused
+        # in the envelope, audited, and never forwarded
+        body = b'{"name":"slow", "unknown_field":1}'
+        raw = build(body=body, headers=[('X-Caller', self.CALLER)])
+        head_len = len(raw) - len(body)
+        before = self.up.count()
+        r = request(self.ports['PORT3'], raw,
+                    pieces=[raw[:head_len], body[:9], body[9:]], delay=0.2)
+        self.assert_envelope(r, 400, 40003)
+        self.assertEqual(self.up.count(), before)
+        rid = self.assert_request_id(r)
+        recs = self.records(rid)
+        self.assertEqual([x['decision'] for x in recs], ['deny'])
+        self.assertEqual(recs[0]['status'], 400)
+        # and the connection serves the next request
+        r = self.req(port=self.ports['PORT3'])
+        self.assertEqual(r.status, 200)
+
     def test_slow_client_timeout(self):
         body = b'{"name":"never finished"}'
         raw = build(body=body, headers=[('X-Caller', self.CALLER)])

@@ -8,6 +8,7 @@
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
@@ -136,6 +137,67 @@ class Headers(GatewayCase):
         self.forwarded(r, before)
         for t in (TOKEN, TOKEN_ACCOUNT):
             self.assertNotIn(t.encode(), r.raw)
+
+
+class HeadersInPlace(GatewayCase):
+    """The client's own Content-Type and X-Request-Id lines are rewritten
+    where they are when nothing else must go; one request id everywhere,
+    the access log's $request_id too."""
+
+    HTTP_CONF = ("    log_format rid '$request_id $http_x_request_id "
+                 "$content_type';\n"
+                 + server(gateway_location(),
+                          extra='        access_log %%DIR%%/rid.log rid;\n'))
+
+    def logged(self, rid):
+        end = time.time() + 3
+        while time.time() < end:
+            with open(self.ngx.path('rid.log')) as f:
+                for line in f:
+                    if line.startswith(rid + ' '):
+                        return line.split()
+            time.sleep(0.05)
+        self.fail('%s not in the access log' % rid)
+
+    def check(self, r, up, before):
+        rid = self.assert_request_id(r)
+        self.assertEqual(up.header_all('X-Request-Id'), [rid])
+        self.assertEqual(up.header_all('Content-Type'), ['application/json'])
+        self.assertEqual(up.header('X-Before'), 'b')
+        self.assertEqual(up.header('X-After'), 'a')
+        self.assertNotIn('client-id', repr(up.headers))
+        # $request_id, and what nginx reads of the rewritten lines
+        self.assertEqual(self.logged(rid), [rid, rid, 'application/json'])
+        kinds = [x['type'] for x in self.records(rid, count=2)]
+        self.assertEqual(kinds, ['decision', 'outcome'])
+
+    def test_rewritten_in_place(self):
+        before = self.up.count()
+        r = self.req(content_type='application/json; charset=utf-8',
+                     headers=[('X-Before', 'b'),
+                              ('x-request-id', 'client-id-1'),
+                              ('X-After', 'a')])
+        self.assertEqual(r.status, 200, (r, self.up.errors))
+        up = self.forwarded(r, before)
+        self.check(r, up, before)
+
+    def test_two_request_ids_rebuilt(self):
+        before = self.up.count()
+        r = self.req(headers=[('X-Before', 'b'),
+                              ('X-Request-Id', 'client-id-1'),
+                              ('X-Request-Id', 'client-id-2'),
+                              ('X-After', 'a')])
+        up = self.forwarded(r, before)
+        self.check(r, up, before)
+
+    def test_no_content_type_for_get(self):
+        before = self.up.count()
+        r = self.req('GET', body=b'', content_type='application/json',
+                     headers=[('X-Request-Id', 'client-id-1')])
+        up = self.forwarded(r, before)
+        self.assertEqual(up.header_all('Content-Type'), [])
+        self.assertEqual(up.header_all('X-Request-Id'),
+                         [self.assert_request_id(r)])
 
 
 if __name__ == '__main__':

@@ -4,9 +4,10 @@
 #
 # Upstream faults: every one answers the v4 envelope (502 code 50201 or
 # 504 code 50401) and leaves an outcome audit record; upstream error
-# answers are relayed unchanged; clients that go away mid-body or
-# mid-response leave a record and no [alert]; the token appears in no
-# answer.
+# answers are relayed unchanged; an answer the upstream cuts short after
+# its status line leaves an outcome record with code 50204, not "200,
+# code 0"; clients that go away mid-body or mid-response leave a record
+# and no [alert]; the token appears in no answer.
 #
 
 import json
@@ -67,11 +68,14 @@ class Blackhole(object):
 
 
 class Scripted(object):
-    """Reads one request per connection, then sends raw bytes and
-    resets the connection (for answers Upstream cannot script)."""
+    """Reads one request per connection, then sends raw bytes (and, after
+    a pause, more) and resets the connection (for answers Upstream
+    cannot script)."""
 
-    def __init__(self, answer):
+    def __init__(self, answer, pause=0.0, rest=b''):
         self.answer = answer
+        self.pause = pause
+        self.rest = rest
         self.count = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -97,6 +101,9 @@ class Scripted(object):
                     buf += d
                 self.count += 1
                 c.sendall(self.answer)
+                if self.pause:
+                    time.sleep(self.pause)
+                    c.sendall(self.rest)
                 time.sleep(0.05)
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                              struct.pack('ii', 1, 0))
@@ -125,7 +132,10 @@ class Faults(GatewayCase):
         + server(location('https://127.0.0.1:%%TLS_CA%%', TLS),
                  listen='127.0.0.1:%%PORT5%%')
         + server(location('http://127.0.0.1:%%PARTIAL%%'),
-                 listen='127.0.0.1:%%PORT6%%'))
+                 listen='127.0.0.1:%%PORT6%%')
+        + server(location('http://127.0.0.1:%%SLOW%%',
+                          '            proxy_buffering off;\n'),
+                 listen='127.0.0.1:%%PORT7%%'))
 
     # what nginx says about each fault, at error level, is expected
     EXPECT_LOG = ()
@@ -137,11 +147,18 @@ class Faults(GatewayCase):
         cls.tls_name = Upstream(tls=(p.wrongname, p.wrongname_key))
         cls.tls_ca = Upstream(tls=(p.rogue, p.rogue_key))
         cls.partial = Scripted(b'HTTP/1.1 200 OK\r\nContent-Ty')
-        for u in (cls.hole, cls.tls_name, cls.tls_ca, cls.partial):
+        # a status line and 10 of 20 bytes, the rest half a second later
+        cls.slow = Scripted(b'HTTP/1.1 200 OK\r\nContent-Type: '
+                            b'application/json\r\nContent-Length: 20\r\n'
+                            b'\r\n{"result":', pause=0.5,
+                            rest=b'null}     ')
+        for u in (cls.hole, cls.tls_name, cls.tls_ca, cls.partial,
+                  cls.slow):
             cls.addClassCleanup(u.stop)
         return {'DEAD': free_port(), 'HOLE': cls.hole.port, 'CA': p.ca,
                 'TLS_NAME': cls.tls_name.port, 'TLS_CA': cls.tls_ca.port,
-                'PARTIAL': cls.partial.port}
+                'PARTIAL': cls.partial.port, 'SLOW': cls.slow.port,
+                'PORT7': free_port()}
 
     # helpers
 
@@ -219,10 +236,11 @@ class Faults(GatewayCase):
     def test_garbage_instead_of_http(self):
         self.fault(502, 50201, (None, 502), reply=Reply(action='garbage'))
 
-    def test_reset_mid_response_body(self):
-        # the status line already left: the client sees a short body
+    def short_answer(self, reply):
+        """A PATCH whose answer the upstream ends early: the raw bytes
+        the client got, and the outcome record."""
         before = self.up.count()
-        self.up.reply(action='reset_mid')
+        self.up.reply(reply)
         raw = build(body=b'{"enabled":true}',
                     headers=[('X-Caller', self.CALLER)])
         s = socket.create_connection(('127.0.0.1', self.port), timeout=5)
@@ -254,6 +272,42 @@ class Faults(GatewayCase):
         o = [a for a in recs if a['type'] == 'outcome']
         self.assertEqual(len(o), 1, recs)
         self.assertEqual(o[0]['upstream_status'], 200)
+        return head, body, o[0]
+
+    def assert_truncated(self, o):
+        # what nginx sent stays; the code says the answer is not whole
+        self.assertEqual(o['status'], 200, o)
+        self.assertEqual(o['decision'], 'allow', o)
+        self.assertEqual(o['code'], 50204, o)
+        self.assertIn('before the answer was complete', o['reason'], o)
+
+    def test_reset_mid_response_body(self):
+        # the status line already left: the client sees a short body
+        _h, _b, o = self.short_answer(Reply(action='reset_mid'))
+        self.assert_truncated(o)
+
+    def test_reset_after_10_of_1000_bytes(self):
+        _h, body, o = self.short_answer(Reply(
+            body=b'{"result":' + b' ' * 10,
+            headers=[('Content-Length', '1000')], action='reset_mid'))
+        self.assertLessEqual(len(body), 10)
+        self.assert_truncated(o)
+
+    def test_close_after_10_of_1000_bytes(self):
+        # a clean FIN, not a reset, before the announced length
+        _h, body, o = self.short_answer(Reply(
+            body=b'{"result":' + b' ' * 10,
+            headers=[('Content-Length', '1000')], action='close_mid'))
+        self.assertLessEqual(len(body), 10)
+        self.assert_truncated(o)
+
+    def test_whole_answer_is_code_0(self):
+        before = self.up.count()
+        r = self.req()
+        self.forwarded(r, before)
+        o = self.outcome(r, 200, (200,))
+        self.assertEqual(o['code'], 0, o)
+        self.assertIsNone(o['reason'], o)
 
     def test_tls_wrong_name(self):
         self.fault(502, 50201, (None, 502), port=self.ports['PORT4'])
@@ -334,6 +388,36 @@ class Faults(GatewayCase):
         before = self.up.count()
         r = self.req()
         self.forwarded(r, before)
+
+    def test_client_gone_mid_response_body(self):
+        # the status line reached the client, which left before the end
+        raw = build(body=b'{"name":"gone mid body of the answer"}',
+                    headers=[('X-Caller', self.CALLER)])
+        s = socket.create_connection(('127.0.0.1', self.ports['PORT7']),
+                                     timeout=5)
+        data = b''
+        try:
+            s.sendall(raw)
+            while b'{"result":' not in data:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        finally:
+            # a reset: a FIN alone would not fail nginx's next write
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack('ii', 1, 0))
+            s.close()
+        self.assertTrue(data.startswith(b'HTTP/1.1 200'), data)
+        rid = [x.split(b':')[1].strip().decode()
+               for x in data.split(b'\r\n')
+               if x.lower().startswith(b'x-request-id:')][0]
+        recs = self.records(rid, 2)
+        o = [a for a in recs if a['type'] == 'outcome']
+        self.assertEqual(len(o), 1, recs)
+        self.assertEqual(o[0]['status'], 200, o[0])
+        self.assertEqual(o[0]['code'], 49901, o[0])
+        self.assertIn('client closed', o[0]['reason'], o[0])
 
     # last: nothing crashed
 

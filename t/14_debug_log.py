@@ -5,11 +5,14 @@
 # Debug logging: the proxy module logs every upstream request header at
 # debug level.  The token is added only after the proxy module built and
 # logged the request, so with error_log at debug the request is dumped,
-# without the token and without any Authorization header.
+# without the token and without any Authorization header.  The phase
+# engine runs once per request: the decision goes straight on to the
+# upstream.
 #
 
 import base64
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
@@ -57,6 +60,24 @@ class DebugLog(GatewayCase):
             for form in (t.encode(), t.encode().hex().encode(),
                          base64.b64encode(t.encode())):
                 self.assertFalse(form in log, 'token in the debug log')
+
+    def test_phases_run_once(self):
+        # after the body is read the decided request goes on to the
+        # upstream at once: no phase handler runs a second time
+        before = self.up.count()
+        r = self.req(body={'name': 'phases once'})
+        self.forwarded(r, before)
+        rid = r.header('X-Request-Id').encode()
+        log = self.debug_log()
+        at = log.index(b'X-Request-Id: ' + rid)
+        head = log.rindex(b'http proxy header:', 0, at)
+        conn = re.search(rb' (\*\d+) http proxy header:$',
+                         log[log.rindex(b'\n', 0, head):head + 18])
+        self.assertIsNotNone(conn)
+        phases = re.findall(rb'\] \d+#\d+: ' + re.escape(conn.group(1))
+                            + rb' (\w+(?: \w+)? phase: \d+)\n', log)
+        self.assertIn(b'access phase: 10', phases)
+        self.assertEqual(len(phases), len(set(phases)), phases)
 
 
 if __name__ == '__main__':

@@ -180,5 +180,33 @@ class ProxyPassUri(GatewayCase):
         self.assertEqual(up.target, wh_path())
 
 
+class Mirror(GatewayCase):
+    """A gateway location that mirrors: nginx's precontent handlers
+    still run after the decision, and a mirror gets the rebuilt request
+    without the token."""
+
+    HTTP_CONF = server(gateway_location(
+        extra='            mirror /mirrored;\n')
+        + '        location = /mirrored {\n'
+          '            internal;\n'
+          '            proxy_pass http://127.0.0.1:%%UP%%/mirror$request_uri;\n'
+          '        }\n')
+
+    def test_mirror_after_decision(self):
+        before = self.up.count()
+        r = self.req(body={'name': 'mirrored'})
+        self.assertEqual(r.status, 200, repr(r))
+        self.assertEqual(self.up.wait(before + 2), before + 2)
+        got = self.up.since(before)
+        mirrored = [u for u in got if u.target.startswith('/mirror/')]
+        direct = [u for u in got if not u.target.startswith('/mirror/')]
+        self.assertEqual(len(mirrored), 1, got)
+        self.assertEqual(len(direct), 1, got)
+        self.assertEqual(direct[0].header('Authorization'), 'Bearer ' + TOKEN)
+        self.assertEqual(mirrored[0].header_all('Authorization'), [])
+        self.assertNotIn(TOKEN, repr(mirrored[0].headers))
+        self.assertEqual(mirrored[0].body, direct[0].body)
+
+
 if __name__ == '__main__':
     main()

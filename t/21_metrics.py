@@ -17,7 +17,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
 from rtk_harness import (ACCOUNT, ACCOUNT2, APP, TOKEN,  # noqa: E402
-                         TOKEN_ACCOUNT, GatewayCase, NginxWorkers, build,
+                         TOKEN_ACCOUNT, GatewayCase, NginxWorkers, Reply,
+                         build,
                          free_port, gateway_location, main, nginx_t,
                          policy_doc, read_response, server, write_policy,
                          _Reader)
@@ -228,6 +229,34 @@ class Metrics(GatewayCase):
                   before.series('rtk_upstream_responses_total')), 0)
         self.assertEqual(
             self.delta(before, m, 'rtk_upstream_response_seconds_count'), 0)
+
+    def test_upstream_cut_short_is_an_error(self):
+        # 200 and Content-Length 1000 relayed, then 10 bytes and a reset
+        before = self.quiet()
+        self.up.reply(Reply(body=b'{"result":' + b' ' * 10,
+                            headers=[('Content-Length', '1000')],
+                            action='reset_mid'))
+        raw = build(body=b'{"enabled":true}',
+                    headers=[('X-Caller', self.CALLER)])
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=5)
+        try:
+            s.sendall(raw)
+            while True:
+                try:
+                    if not s.recv(65536):
+                        break
+                except ConnectionResetError:
+                    break
+        finally:
+            s.close()
+        m = self.until(before, lambda m: m.decision('error', 50204)
+                       > before.decision('error', 50204))
+        self.assertEqual(m.decision('error', 50204)
+                         - before.decision('error', 50204), 1)
+        self.assertEqual(m.decision('allow', 0), before.decision('allow', 0))
+        # the upstream did answer 200
+        self.assertEqual(self.delta(before, m, 'rtk_upstream_responses_total',
+                                    **{'class': '2xx'}), 1)
 
     def test_audit_failure_counted(self):
         before = self.quiet()

@@ -454,6 +454,22 @@ rtk_tt_test_status(void)
         RTK_TT_OUTCOME(&txn, want[i].answer, want[i].code, want[i].message);
     }
 
+    /* an answer that ended early, by whom */
+    memset(&err, 0x5a, sizeof(rtk_error_t));
+    rtk_error_for_end(&err, RTK_END_UPSTREAM);
+    RTK_CHECK(err.status == 502 && err.code == RTK_E_UPSTREAM_TRUNCATED
+              && err.code == 50204
+              && strstr(err.message, "upstream closed") != NULL,
+              "end upstream: %d %d \"%s\"", err.status, err.code,
+              err.message);
+
+    rtk_error_for_end(&err, RTK_END_CLIENT);
+    RTK_CHECK(err.status == 499 && err.code == RTK_E_CLIENT_CLOSED
+              && err.code == 49901
+              && strstr(err.message, "client closed") != NULL,
+              "end client: %d %d \"%s\"", err.status, err.code,
+              err.message);
+
     /* the codes nginx's statuses share with the gateway's own */
     RTK_CHECK(41301 == RTK_E_BODY_TOO_LARGE && 41501 == RTK_E_CONTENT_TYPE
               && 40501 == RTK_E_METHOD && 40101 == RTK_E_IDENTITY_MISSING
