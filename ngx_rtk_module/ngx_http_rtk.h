@@ -91,7 +91,7 @@ struct ngx_http_rtk_audit_s {
     ngx_str_t                  key_file;
     ngx_str_t                  key;         /* empty: no MAC */
     u_char                     fingerprint[NGX_HTTP_RTK_FINGERPRINT_LEN];
-    void                      *mac_ctx;     /* per worker, keyed once */
+    void                      *mac_ctx;     /* keyed by the master */
     ngx_flag_t                 fsync;
     ngx_flag_t                 fail_open;
     ngx_flag_t                 fail_set;    /* fail= was given */
@@ -208,6 +208,8 @@ ngx_int_t ngx_http_rtk_audit_decision(ngx_http_request_t *r,
 ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 ngx_int_t ngx_http_rtk_audit_check(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtk_audit_mac_init(ngx_conf_t *cf,
+    ngx_http_rtk_audit_t *audit);
 ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 ssize_t ngx_http_rtk_audit_commit(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);

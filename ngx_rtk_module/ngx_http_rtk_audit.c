@@ -167,7 +167,6 @@ ngx_http_rtk_audit_pair(ngx_conf_t *cf, ngx_http_rtk_audit_t *prev,
 
     *pair = *file;
     pair->mirror = peer;
-    pair->mac_ctx = NULL;
 
     return pair;
 
@@ -321,7 +320,8 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
 
             if (ngx_http_rtk_fingerprint(audit->key.data, audit->key.len,
                                          audit->fingerprint)
-                != NGX_OK)
+                != NGX_OK
+                || ngx_http_rtk_audit_mac_init(cf, audit) != NGX_OK)
             {
                 return NGX_CONF_ERROR;
             }

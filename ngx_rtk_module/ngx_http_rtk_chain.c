@@ -61,6 +61,7 @@ static u_char *ngx_http_rtk_audit_link(u_char *p, const char *cause,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_chain_t *chain, off_t offset);
 static u_char *ngx_http_rtk_audit_seal(ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_seal_t *s, u_char *line, u_char *last);
+static void ngx_http_rtk_audit_mac_cleanup(void *data);
 static ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit,
     u_char *prev, u_char *line, size_t len, u_char *mac);
 static ngx_int_t ngx_http_rtk_audit_write(ngx_log_t *log,
@@ -741,47 +742,78 @@ ngx_http_rtk_audit_seal(ngx_http_rtk_audit_t *audit, ngx_http_rtk_seal_t *s,
 
 
 /*
+ * The HMAC context is keyed once, by the master while it reads the
+ * configuration: workers inherit a private copy.  Keying it later in a
+ * worker would read the key from secret memory that the master cleanses
+ * when a reload retires the old configuration, while the old workers
+ * may still be writing.
+ */
+
+ngx_int_t
+ngx_http_rtk_audit_mac_init(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
+{
+    EVP_MAC             *hmac;
+    OSSL_PARAM           params[2];
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (hmac == NULL) {
+        return NGX_ERROR;
+    }
+
+    audit->mac_ctx = EVP_MAC_CTX_new(hmac);
+    EVP_MAC_free(hmac);
+
+    if (audit->mac_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_rtk_audit_mac_cleanup;
+    cln->data = audit->mac_ctx;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(audit->mac_ctx, audit->key.data, audit->key.len,
+                     params)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtk_audit_mac_cleanup(void *data)
+{
+    EVP_MAC_CTX_free(data);
+}
+
+
+/*
  * HMAC-SHA256(key, hex(previous MAC) || record); a segment starts at 0.
- * Each worker keys one context once; re-initialising it with no key
- * reuses the key's precomputed state, so a record costs only its blocks.
+ * Re-initialising the context with no key reuses the key's precomputed
+ * state, so a record costs only its blocks.
  */
 
 static ngx_int_t
 ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
     u_char *line, size_t len, u_char *mac)
 {
-    u_char       hex[2 * NGX_HTTP_RTK_MAC_LEN];
-    size_t       n;
-    EVP_MAC     *hmac;
-    OSSL_PARAM   params[2];
+    u_char  hex[2 * NGX_HTTP_RTK_MAC_LEN];
+    size_t  n;
 
-    if (audit->mac_ctx == NULL) {
-        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        if (hmac == NULL) {
-            return NGX_ERROR;
-        }
-
-        audit->mac_ctx = EVP_MAC_CTX_new(hmac);
-        EVP_MAC_free(hmac);
-
-        if (audit->mac_ctx == NULL) {
-            return NGX_ERROR;
-        }
-
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                     (char *) "SHA256", 0);
-        params[1] = OSSL_PARAM_construct_end();
-
-        if (EVP_MAC_init(audit->mac_ctx, audit->key.data, audit->key.len,
-                         params)
-            != 1)
-        {
-            EVP_MAC_CTX_free(audit->mac_ctx);
-            audit->mac_ctx = NULL;
-            return NGX_ERROR;
-        }
-
-    } else if (EVP_MAC_init(audit->mac_ctx, NULL, 0, NULL) != 1) {
+    if (audit->mac_ctx == NULL
+        || EVP_MAC_init(audit->mac_ctx, NULL, 0, NULL) != 1)
+    {
         return NGX_ERROR;
     }
 
