@@ -26,7 +26,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (REPO, NGINX, TOKEN, TOKEN_ACCOUNT,  # noqa: E402
+from rtk_harness import (REPO, TOKEN, TOKEN_ACCOUNT,  # noqa: E402
                          GatewayCase, NginxWorkers, Reply, free_port,
                          gateway_location, main, nginx_t, policy_doc,
                          server, test_dir, write_policy, write_token_file)
