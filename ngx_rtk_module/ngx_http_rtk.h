@@ -72,7 +72,7 @@ typedef struct {
     u_char                     prev_mac[NGX_HTTP_RTK_MAC_LEN];
     u_char                     prev_segment[NGX_HTTP_RTK_SEGMENT_LEN];
     u_char                     prev_key[NGX_HTTP_RTK_FINGERPRINT_LEN];
-    const char                *found;      /* a static word */
+    u_char                     found[16];  /* a word: "record", ... */
     unsigned                   keyed:1;     /* the segment has a key */
     unsigned                   prev:1;
     unsigned                   prev_keyed:1;

@@ -50,6 +50,8 @@ typedef struct {
 } ngx_http_rtk_end_t;
 
 
+static void ngx_http_rtk_audit_found(ngx_http_rtk_chain_t *chain,
+    const char *word);
 static void ngx_http_rtk_audit_tail(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_chain_t *chain);
 static ngx_int_t ngx_http_rtk_audit_parse_tail(ngx_http_rtk_audit_t *audit,
@@ -142,7 +144,7 @@ ngx_http_rtk_audit_tail(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     ngx_pool_t       *pool;
     ngx_file_info_t   fi;
 
-    chain->found = "unreadable";
+    ngx_http_rtk_audit_found(chain, "unreadable");
     pool = NULL;
 
     fd = ngx_open_file(audit->file->name.data, NGX_FILE_RDONLY,
@@ -165,7 +167,7 @@ ngx_http_rtk_audit_tail(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     size = ngx_file_size(&fi);
 
     if (size == 0) {
-        chain->found = "empty";
+        ngx_http_rtk_audit_found(chain, "empty");
         goto done;
     }
 
@@ -193,18 +195,18 @@ ngx_http_rtk_audit_tail(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     last = buf + n;
 
     if (last[-1] != LF) {
-        chain->found = "fragment";
+        ngx_http_rtk_audit_found(chain, "fragment");
         goto done;
     }
 
     if (ngx_http_rtk_audit_parse_tail(audit, chain, buf, last, from == 0)
         != NGX_OK)
     {
-        chain->found = "garbage";
+        ngx_http_rtk_audit_found(chain, "garbage");
         goto done;
     }
 
-    chain->found = "record";
+    ngx_http_rtk_audit_found(chain, "record");
 
 done:
 
@@ -223,6 +225,15 @@ done:
     if (pool) {
         ngx_destroy_pool(pool);
     }
+}
+
+
+/* in the zone itself: no pointer into this process's memory */
+
+static void
+ngx_http_rtk_audit_found(ngx_http_rtk_chain_t *chain, const char *word)
+{
+    (void) ngx_cpystrn(chain->found, (u_char *) word, sizeof(chain->found));
 }
 
 
@@ -633,7 +644,7 @@ ngx_http_rtk_audit_link(u_char *p, const char *cause,
     p = ngx_http_rtk_audit_time(p);
     p = ngx_sprintf(p, "\",\"cause\":\"%s\"", cause);
 
-    if (cause[0] == 's' && chain->found) {
+    if (cause[0] == 's' && chain->found[0]) {
         p = ngx_sprintf(p, ",\"found\":\"%s\"", chain->found);
 
     } else {
