@@ -858,8 +858,7 @@ static ngx_int_t
 ngx_http_rtk_audit_write(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     struct iovec *iov, int n, size_t total, off_t offset)
 {
-    ssize_t    w;
-    ngx_err_t  err;
+    ssize_t  w;
 
     w = writev(audit->file->fd, iov, n);
 
@@ -879,8 +878,7 @@ ngx_http_rtk_audit_write(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         return NGX_ERROR;
 
     } else {
-        err = ngx_errno;
-        ngx_log_error(NGX_LOG_CRIT, log, err,
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
                       "rtk: audit log \"%V\" was written partially: "
                       "%z of %uz, cut back", &audit->path, w, total);
     }
