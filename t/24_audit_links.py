@@ -182,21 +182,27 @@ class ThreeStarts(LinkCase):
         s1, s2, s3 = lines[a:b], lines[b:c], lines[c:end]
         cases = {
             # the tail of segment 1 cut: segment 2's link names its end
-            'cut tail of segment 1': (s1[:-2] + s2 + s3, len(s1) - 1),
+            'cut tail of segment 1': (s1[:-2] + s2 + s3, len(s1) - 1,
+                                      'its last 2 records are missing'),
             # segment 2 cut to its link: segment 3's link names its end
             'segment 2 cut to its first record':
-                (s1 + s2[:1] + s3, len(s1) + 2),
-            'segment 2 deleted': (s1 + s3, len(s1) + 1),
-            'segments reordered': (s1 + s3 + s2, len(s1) + 1),
-            'first lines deleted': (lines[3:], 1),
-            'segment 1 deleted whole': (s2 + s3, 1),
+                (s1 + s2[:1] + s3, len(s1) + 2,
+                 'its last %d records are missing' % (len(s2) - 1)),
+            'segment 2 deleted': (s1 + s3, len(s1) + 1, 'is missing'),
+            'segments reordered': (s1 + s3 + s2, len(s1) + 1,
+                                   'reordered'),
+            'first lines deleted': (lines[3:], 1,
+                                    'the head of the file is missing'),
+            'segment 1 deleted whole': (s2 + s3, 1,
+                                        'bytes before it were removed'),
         }
-        for name, (tl, line) in sorted(cases.items()):
+        for name, (tl, line, why) in sorted(cases.items()):
             with self.subTest(case=name):
                 p = self.tampered(name.replace(' ', '-'), tl)
                 rc, out = verify([p], self.key_file)
                 self.assertEqual(rc, 1, out)
                 self.assertEqual(broken_at(out), (p, line), out)
+                self.assertIn(why, out)
 
     def test_3_rotated_files(self):
         """Rotation: the new file begins with a link inside the segment;
@@ -446,6 +452,17 @@ class DualDestination(LinkCase):
                         sorted(got, key=lambda l: json.loads(l)['seq']))
         rc, out = verify([p], self.key_file, '--complete')
         self.assertEqual(rc, 0, out)
+        # a collector that started late: a copy from the fourth record
+        late = sorted(got, key=lambda l: json.loads(l)['seq'])[3:]
+        p = write_lines(os.path.join(self.dir, 'late.log'), late)
+        rc, out = verify([p], self.key_file, '--copy')
+        self.assertEqual(rc, 0, out)
+        self.assertIn('the copy begins at sequence 4', out)
+        p = write_lines(os.path.join(self.dir, 'late-gap.log'),
+                        late[:1] + late[2:])
+        rc, out = verify([p], self.key_file, '--copy')
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(broken_at(out), (p, 2), out)
 
     def test_2_dead_syslog_does_not_refuse(self):
         port2 = self.ports['PORT2']
