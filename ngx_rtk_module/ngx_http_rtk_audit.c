@@ -157,6 +157,8 @@ ngx_http_rtk_audit_pair(ngx_conf_t *cf, ngx_http_rtk_audit_t *prev,
             return NULL;
         }
 
+        /* read first, the syslog line made a zone that stays unused */
+
         peer = prev->syslog;
     }
 
