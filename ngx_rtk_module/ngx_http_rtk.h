@@ -58,28 +58,59 @@ typedef struct {
 #define NGX_HTTP_RTK_SEGMENT_LEN      16
 #define NGX_HTTP_RTK_MAC_LEN          32
 
+/* the room a record needs after its text for the chain's fields */
+#define NGX_HTTP_RTK_AUDIT_TAIL                                             \
+    (sizeof(",\"seq\":,\"segment\":\"\",\"mac\":\"\"}\n") - 1          \
+     + NGX_INT_T_LEN + NGX_HTTP_RTK_SEGMENT_LEN + 2 * NGX_HTTP_RTK_MAC_LEN)
 
-/* the chain's head, shared by all workers */
+
+/*
+ * The chain's head, shared by all workers of every generation: the zone
+ * is named after the destination only, so it survives every reload.
+ */
 
 typedef struct {
-    ngx_uint_t                 seq;
+    ngx_uint_t                 seq;         /* 0: no segment begun yet */
+    ngx_uint_t                 refused;     /* records not written since */
     u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
     u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
+    u_char                     key[NGX_HTTP_RTK_FINGERPRINT_LEN];
+
+    /* the end of the file as the master found it, for the first link */
+    ngx_uint_t                 prev_seq;
+    u_char                     prev_mac[NGX_HTTP_RTK_MAC_LEN];
+    u_char                     prev_segment[NGX_HTTP_RTK_SEGMENT_LEN];
+    u_char                     prev_key[NGX_HTTP_RTK_FINGERPRINT_LEN];
+    u_char                     found[16];  /* a word: "record", ... */
+    unsigned                   keyed:1;     /* the segment has a key */
+    unsigned                   prev:1;
+    unsigned                   prev_keyed:1;
+    unsigned                   prev_mac_known:1;
 } ngx_http_rtk_chain_t;
 
 
-typedef struct {
+typedef struct ngx_http_rtk_audit_s  ngx_http_rtk_audit_t;
+
+struct ngx_http_rtk_audit_s {
     ngx_str_t                  path;
     ngx_open_file_t           *file;        /* NULL for syslog */
     ngx_syslog_peer_t         *syslog;
+    ngx_syslog_peer_t         *mirror;      /* a syslog copy of a file */
     ngx_shm_zone_t            *zone;
     ngx_str_t                  key_file;
     ngx_str_t                  key;         /* empty: no MAC */
-    void                      *mac_ctx;     /* per worker, keyed once */
+    u_char                     fingerprint[NGX_HTTP_RTK_FINGERPRINT_LEN];
+    void                      *mac_ctx;     /* keyed by the master */
     ngx_flag_t                 fsync;
     ngx_flag_t                 fail_open;
-    time_t                     checked;     /* per worker: the file exists */
-} ngx_http_rtk_audit_t;
+    ngx_flag_t                 fail_set;    /* fail= was given */
+    time_t                     mirror_failed;   /* per worker, for crit */
+
+    /* where the directive was, for the warnings after parsing */
+    u_char                    *conf_file;
+    ngx_uint_t                 conf_line;
+    ngx_flag_t                 warned;
+};
 
 
 typedef struct ngx_http_rtk_metrics_conf_s  ngx_http_rtk_metrics_conf_t;
@@ -215,6 +246,13 @@ ngx_int_t ngx_http_rtk_audit_decision(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
+ngx_int_t ngx_http_rtk_audit_check(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtk_audit_mac_init(ngx_conf_t *cf,
+    ngx_http_rtk_audit_t *audit);
+ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+ssize_t ngx_http_rtk_audit_commit(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
+u_char *ngx_http_rtk_audit_time(u_char *p);
 
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);

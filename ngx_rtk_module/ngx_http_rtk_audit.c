@@ -3,28 +3,17 @@
  * Copyright (C) ngx_rtk_module authors
  *
  * The audit trail: one JSON line per decision, and one per outcome of a
- * forwarded request.  Every string goes through rtk_json_escape(), so no
+ * forwarded request (the chain that seals and writes them is in
+ * ngx_http_rtk_chain.c).  Every string goes through rtk_json_escape(), so no
  * caller name or URL can end a line or forge a field.
  */
 
-
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "ngx_http_rtk.h"
 #include "rtk_json.h"
 
 
 #define NGX_HTTP_RTK_AUDIT_FIXED    2048
-
-/* "<PRI>TIMESTAMP HOSTNAME TAG: " with the longest hostname */
-#define NGX_HTTP_RTK_SYSLOG_HEADER  (sizeof("<191>Jan 01 00:00:00 : ")    \
-                                     + NGX_MAXHOSTNAMELEN + 32)
-#define NGX_HTTP_RTK_AUDIT_TAIL                                             \
-    (sizeof(",\"seq\":,\"segment\":\"\",\"mac\":\"\"}\n") - 1          \
-     + NGX_INT_T_LEN + NGX_HTTP_RTK_SEGMENT_LEN + 2 * NGX_HTTP_RTK_MAC_LEN)
 
 
 typedef struct {
@@ -48,14 +37,9 @@ static void ngx_http_rtk_line_changes(ngx_http_rtk_line_t *l,
     rtk_body_t *body);
 static void ngx_http_rtk_line_upstream(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx, ngx_http_rtk_line_t *l);
-static ngx_int_t ngx_http_rtk_audit_commit(ngx_http_request_t *r,
-    ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
-static ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit,
-    u_char *prev, u_char *line, size_t len, u_char *mac);
-static ngx_int_t ngx_http_rtk_audit_write(ngx_http_request_t *r,
-    ngx_http_rtk_audit_t *audit, u_char *line, size_t len);
-static ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
+static ngx_http_rtk_audit_t *ngx_http_rtk_audit_pair(ngx_conf_t *cf,
+    ngx_http_rtk_audit_t *prev, ngx_uint_t syslog);
+static ngx_http_rtk_audit_t *ngx_http_rtk_audit_dest(ngx_conf_t *cf);
 static char *ngx_http_rtk_audit_params(ngx_conf_t *cf,
     ngx_http_rtk_audit_t *audit);
 
@@ -65,29 +49,29 @@ static const char  *ngx_http_rtk_decisions[] = {
 };
 
 
-/* the record's second, formatted once a second per worker */
-static time_t  ngx_http_rtk_audit_sec = -1;
-static u_char  ngx_http_rtk_audit_time[sizeof("1970-01-01T00:00:00") - 1];
-
+/*
+ * Once per location: a file, a syslog destination, or "off"; or twice,
+ * one file and one syslog, in either order.  The file then carries the
+ * chain and its guarantees, and syslog gets a copy of every record.
+ */
 
 char *
 ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_rtk_loc_conf_t *rlcf = conf;
 
-    u_char                    *p;
-    ngx_str_t                 *value, name;
-    ngx_uint_t                 i;
-    ngx_http_rtk_audit_t      *audit, **audits;
-    ngx_http_rtk_main_conf_t  *rmcf;
-
-    if (rlcf->audit != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
+    ngx_str_t             *value;
+    ngx_uint_t             syslog;
+    ngx_http_rtk_audit_t  *prev, *audit;
 
     value = cf->args->elts;
+    prev = rlcf->audit;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (prev != NGX_CONF_UNSET_PTR) {
+            return prev ? "cannot be combined with \"off\"" : "is duplicate";
+        }
+
         if (cf->args->nelts > 2) {
             return "takes no parameters with \"off\"";
         }
@@ -96,18 +80,131 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    audit = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtk_audit_t));
+    if (prev == NULL) {
+        return "cannot be combined with \"off\"";
+    }
+
+    if (prev == NGX_CONF_UNSET_PTR) {
+        audit = ngx_http_rtk_audit_dest(cf);
+        if (audit == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rlcf->audit = audit;
+        return NGX_CONF_OK;
+    }
+
+    /* the second one: one file and one syslog destination */
+
+    syslog = (ngx_strncmp(value[1].data, "syslog:", 7) == 0);
+
+    if (prev->mirror || (prev->syslog == NULL && !syslog)) {
+        return "is duplicate";
+    }
+
+    if (prev->syslog && syslog) {
+        return "takes one syslog destination besides one file, "
+               "not two syslog destinations";
+    }
+
+    audit = ngx_http_rtk_audit_pair(cf, prev, syslog);
     if (audit == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    audit->path = value[1];
+    rlcf->audit = audit;
 
-    if (ngx_http_rtk_audit_params(cf, audit) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The file's destination with a syslog copy: the same chain (the zone
+ * is the file's), so each record goes to both with one seq and MAC.
+ * The key and fail= are the file's; the syslog line takes none.
+ */
+
+static ngx_http_rtk_audit_t *
+ngx_http_rtk_audit_pair(ngx_conf_t *cf, ngx_http_rtk_audit_t *prev,
+    ngx_uint_t syslog)
+{
+    ngx_syslog_peer_t     *peer;
+    ngx_http_rtk_audit_t  *file, *pair;
+
+    if (syslog) {
+        if (cf->args->nelts > 2) {
+            goto params;
+        }
+
+        peer = ngx_pcalloc(cf->pool, sizeof(ngx_syslog_peer_t));
+        if (peer == NULL) {
+            return NULL;
+        }
+
+        if (ngx_syslog_process_conf(cf, peer) != NGX_CONF_OK) {
+            return NULL;
+        }
+
+        file = prev;
+
+    } else {
+        if (prev->key.len || prev->fail_set) {
+            goto params;
+        }
+
+        file = ngx_http_rtk_audit_dest(cf);
+        if (file == NULL) {
+            return NULL;
+        }
+
+        /* read first, the syslog line made a zone that stays unused */
+
+        peer = prev->syslog;
     }
 
-    /* one chain per destination, however many locations write to it */
+    pair = ngx_palloc(cf->pool, sizeof(ngx_http_rtk_audit_t));
+    if (pair == NULL) {
+        return NULL;
+    }
+
+    *pair = *file;
+    pair->mirror = peer;
+
+    return pair;
+
+params:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "the syslog copy of an audit file takes no "
+                       "parameters: the file's key= and fail= apply");
+    return NULL;
+}
+
+
+/* a destination, one per path however many locations write to it */
+
+static ngx_http_rtk_audit_t *
+ngx_http_rtk_audit_dest(ngx_conf_t *cf)
+{
+    ngx_str_t                 *value, name;
+    ngx_uint_t                 i;
+    ngx_http_rtk_audit_t      *audit, **audits;
+    ngx_http_rtk_main_conf_t  *rmcf;
+
+    value = cf->args->elts;
+
+    audit = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtk_audit_t));
+    if (audit == NULL) {
+        return NULL;
+    }
+
+    audit->path = value[1];
+    audit->conf_file = cf->conf_file->file.name.data;
+    audit->conf_line = cf->conf_file->line;
+
+    if (ngx_http_rtk_audit_params(cf, audit) != NGX_CONF_OK) {
+        return NULL;
+    }
 
     rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtk_module);
     audits = rmcf->audits.elts;
@@ -132,21 +229,20 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "audit log \"%V\" is already used with "
                                "other parameters", &audit->path);
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
-        rlcf->audit = audits[i];
-        return NGX_CONF_OK;
+        return audits[i];
     }
 
     if (ngx_strncmp(audit->path.data, "syslog:", 7) == 0) {
         audit->syslog = ngx_pcalloc(cf->pool, sizeof(ngx_syslog_peer_t));
         if (audit->syslog == NULL) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
         if (ngx_syslog_process_conf(cf, audit->syslog) != NGX_CONF_OK) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
     } else {
@@ -154,52 +250,41 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         audit->file = ngx_conf_open_file(cf->cycle, &audit->path);
         if (audit->file == NULL) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
     }
 
     /*
-     * The zone survives reloads (same name and size), so the chain goes
-     * on; a restart begins a new segment.
+     * Named after the destination only: the zone survives every reload,
+     * a key change included, and the chain goes on; a restart begins a
+     * new segment linked to the end of the file.
      */
 
-    /* a new key is a new zone, so a key change begins a new segment */
-
-    name.len = sizeof("rtk_audit::") - 1 + audit->path.len
-               + NGX_HTTP_RTK_FINGERPRINT_LEN;
+    name.len = sizeof("rtk_audit:") - 1 + audit->path.len;
     name.data = ngx_pnalloc(cf->pool, name.len);
     if (name.data == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
-    p = ngx_sprintf(name.data, "rtk_audit:%V:", &audit->path);
-
-    if (audit->key.len == 0) {
-        name.len = p - name.data;
-
-    } else if (ngx_http_rtk_fingerprint(audit->key.data, audit->key.len, p)
-               != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
+    ngx_sprintf(name.data, "rtk_audit:%V", &audit->path);
 
     audit->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
                                         &ngx_http_rtk_module);
     if (audit->zone == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     audit->zone->init = ngx_http_rtk_audit_init_zone;
+    audit->zone->data = audit;
 
     audits = ngx_array_push(&rmcf->audits);
     if (audits == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     *audits = audit;
-    rlcf->audit = audit;
 
-    return NGX_CONF_OK;
+    return audit;
 }
 
 
@@ -235,6 +320,14 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
                 return NGX_CONF_ERROR;
             }
 
+            if (ngx_http_rtk_fingerprint(audit->key.data, audit->key.len,
+                                         audit->fingerprint)
+                != NGX_OK
+                || ngx_http_rtk_audit_mac_init(cf, audit) != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -245,11 +338,13 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
 
         if (ngx_strcmp(value[i].data, "fail=open") == 0) {
             audit->fail_open = 1;
+            audit->fail_set = 1;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "fail=closed") == 0) {
             audit->fail_open = 0;
+            audit->fail_set = 1;
             continue;
         }
 
@@ -263,33 +358,6 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    u_char                 rnd[NGX_HTTP_RTK_SEGMENT_LEN / 2];
-    ngx_uint_t             fresh;
-    ngx_http_rtk_chain_t  *chain;
-
-    chain = ngx_http_rtk_zone_data(shm_zone, data,
-                                   sizeof(ngx_http_rtk_chain_t), &fresh);
-    if (chain == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* a new zone is a new segment: a restart, or a key change */
-
-    if (fresh) {
-        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-            return NGX_ERROR;
-        }
-
-        ngx_hex_dump(chain->segment, rnd, sizeof(rnd));
-    }
-
-    return NGX_OK;
 }
 
 
@@ -325,10 +393,9 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 {
     u_char                     *line, *webhook;
     size_t                      size, len;
-    ngx_tm_t                    tm;
+    ssize_t                     n;
     rtk_txn_t                  *txn;
     ngx_uint_t                  status;
-    ngx_time_t                 *tp;
     const char                 *op, *decision;
     rtk_error_t                 err;
     ngx_http_rtk_line_t         l;
@@ -353,21 +420,10 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     l.pos = line;
     l.end = line + size;
 
-    tp = ngx_timeofday();
-
-    if (tp->sec != ngx_http_rtk_audit_sec) {
-        ngx_gmtime(tp->sec, &tm);
-        (void) ngx_sprintf(ngx_http_rtk_audit_time,
-                           "%4d-%02d-%02dT%02d:%02d:%02d",
-                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
-        ngx_http_rtk_audit_sec = tp->sec;
-    }
-
-    l.pos = ngx_sprintf(l.pos, "{\"type\":\"%s\",\"time\":\"%*s.%03MZ\"",
-                        outcome ? "outcome" : "decision",
-                        sizeof(ngx_http_rtk_audit_time),
-                        ngx_http_rtk_audit_time, tp->msec);
+    l.pos = ngx_sprintf(l.pos, "{\"type\":\"%s\",\"time\":\"",
+                        outcome ? "outcome" : "decision");
+    l.pos = ngx_http_rtk_audit_time(l.pos);
+    *l.pos++ = '"';
 
     vv = ngx_http_get_indexed_variable(r, ngx_http_rtk_request_id_index);
 
@@ -507,7 +563,13 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_upstream(r, ctx, &l);
     }
 
-    return ngx_http_rtk_audit_commit(r, rlcf->audit, line, l.pos);
+    n = ngx_http_rtk_audit_commit(r->connection->log, rlcf->audit, line,
+                                  l.pos);
+
+    ngx_http_rtk_metrics_audit(r, n == NGX_ERROR ? NGX_ERROR : NGX_OK,
+                               n == NGX_ERROR ? 0 : (size_t) n);
+
+    return n == NGX_ERROR ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -689,221 +751,4 @@ ngx_http_rtk_line_upstream(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
                              "\"upstream_bytes_received\":%O",
                              state->bytes_sent, state->bytes_received);
     }
-}
-
-
-/*
- * Under the zone's lock: the next sequence number, the MAC over the
- * previous MAC and this record, the write, then the new chain head.
- * Holding the lock across the write keeps file order equal to chain
- * order for any number of workers.
- */
-
-static ngx_int_t
-ngx_http_rtk_audit_commit(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
-    u_char *line, u_char *last)
-{
-    u_char                 mac[NGX_HTTP_RTK_MAC_LEN];
-    u_char                *p;
-    ngx_int_t              rc;
-    ngx_uint_t             seq;
-    ngx_slab_pool_t       *shpool;
-    ngx_http_rtk_chain_t  *chain;
-
-    shpool = (ngx_slab_pool_t *) audit->zone->shm.addr;
-    chain = audit->zone->data;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    seq = chain->seq + 1;
-
-    p = ngx_sprintf(last, ",\"seq\":%ui,\"segment\":\"%*s\"", seq,
-                    (size_t) NGX_HTTP_RTK_SEGMENT_LEN, chain->segment);
-
-    if (audit->key.len) {
-        if (ngx_http_rtk_audit_mac(audit, seq == 1 ? NULL : chain->mac,
-                                   line, p - line, mac)
-            != NGX_OK)
-        {
-            ngx_shmtx_unlock(&shpool->mutex);
-
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                          "rtk: computing the audit MAC failed");
-            return NGX_ERROR;
-        }
-
-        p = ngx_cpymem(p, ",\"mac\":\"", sizeof(",\"mac\":\"") - 1);
-        p = ngx_hex_dump(p, mac, NGX_HTTP_RTK_MAC_LEN);
-        *p++ = '"';
-    }
-
-    *p++ = '}';
-    *p++ = LF;
-
-    rc = ngx_http_rtk_audit_write(r, audit, line, p - line);
-
-    ngx_http_rtk_metrics_audit(r, rc, p - line);
-
-    /* a record that was not written does not advance the chain */
-
-    if (rc == NGX_OK) {
-        chain->seq = seq;
-
-        if (audit->key.len) {
-            ngx_memcpy(chain->mac, mac, NGX_HTTP_RTK_MAC_LEN);
-        }
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return rc;
-}
-
-
-/*
- * HMAC-SHA256(key, hex(previous MAC) || record); a segment starts at 0.
- * Each worker keys one context once; re-initialising it with no key
- * reuses the key's precomputed state, so a record costs only its blocks.
- */
-
-static ngx_int_t
-ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
-    u_char *line, size_t len, u_char *mac)
-{
-    u_char       hex[2 * NGX_HTTP_RTK_MAC_LEN];
-    size_t       n;
-    EVP_MAC     *hmac;
-    OSSL_PARAM   params[2];
-
-    if (audit->mac_ctx == NULL) {
-        hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        if (hmac == NULL) {
-            return NGX_ERROR;
-        }
-
-        audit->mac_ctx = EVP_MAC_CTX_new(hmac);
-        EVP_MAC_free(hmac);
-
-        if (audit->mac_ctx == NULL) {
-            return NGX_ERROR;
-        }
-
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                     (char *) "SHA256", 0);
-        params[1] = OSSL_PARAM_construct_end();
-
-        if (EVP_MAC_init(audit->mac_ctx, audit->key.data, audit->key.len,
-                         params)
-            != 1)
-        {
-            EVP_MAC_CTX_free(audit->mac_ctx);
-            audit->mac_ctx = NULL;
-            return NGX_ERROR;
-        }
-
-    } else if (EVP_MAC_init(audit->mac_ctx, NULL, 0, NULL) != 1) {
-        return NGX_ERROR;
-    }
-
-    if (prev) {
-        ngx_hex_dump(hex, prev, NGX_HTTP_RTK_MAC_LEN);
-
-    } else {
-        ngx_memset(hex, '0', sizeof(hex));
-    }
-
-    if (EVP_MAC_update(audit->mac_ctx, hex, sizeof(hex)) != 1
-        || EVP_MAC_update(audit->mac_ctx, line, len) != 1
-        || EVP_MAC_final(audit->mac_ctx, mac, &n, NGX_HTTP_RTK_MAC_LEN) != 1
-        || n != NGX_HTTP_RTK_MAC_LEN)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_rtk_audit_write(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit,
-    u_char *line, size_t len)
-{
-    u_char           *msg, *p;
-    ssize_t           n;
-    ngx_file_info_t   fi;
-
-    if (audit->syslog) {
-        msg = ngx_pnalloc(r->pool, NGX_HTTP_RTK_SYSLOG_HEADER + len);
-        if (msg == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_syslog_add_header(audit->syslog, msg);
-        p = ngx_cpymem(p, line, len - 1);
-
-        n = ngx_syslog_send(audit->syslog, msg, p - msg);
-
-        if (n != p - msg) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                          "rtk: sending the audit record to \"%V\" "
-                          "failed", &audit->path);
-            return NGX_ERROR;
-        }
-
-        return NGX_OK;
-    }
-
-    /*
-     * A file deleted without "nginx -s reopen" takes records nobody will
-     * read: once a second each worker looks, and refuses to write there.
-     */
-
-    if (audit->checked != ngx_time()) {
-        audit->checked = ngx_time();
-
-        if (ngx_fd_info(audit->file->fd, &fi) == NGX_FILE_ERROR) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          "rtk: " ngx_fd_info_n " of audit log \"%V\" "
-                          "failed", &audit->path);
-            audit->checked = 0;
-            return NGX_ERROR;
-        }
-
-        if (fi.st_nlink == 0) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                          "rtk: audit log \"%V\" was deleted, "
-                          "records go nowhere until \"nginx -s reopen\"",
-                          &audit->path);
-            audit->checked = 0;
-            return NGX_ERROR;
-        }
-    }
-
-    /* one write(2) per record on an O_APPEND descriptor */
-
-    n = ngx_write_fd(audit->file->fd, line, len);
-
-    if (n != (ssize_t) len) {
-        if (n == -1) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          "rtk: writing audit log \"%V\" failed",
-                          &audit->path);
-
-        } else {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                          "rtk: audit log \"%V\" was written partially: "
-                          "%z of %uz", &audit->path, n, len);
-        }
-
-        return NGX_ERROR;
-    }
-
-    if (audit->fsync && fsync(audit->file->fd) == -1) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      "rtk: fsync() of audit log \"%V\" failed",
-                      &audit->path);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }

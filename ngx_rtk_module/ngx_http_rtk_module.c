@@ -407,7 +407,8 @@ ngx_http_rtk_init(ngx_conf_t *cf)
                                         ngx_http_rtk_request_id.lowcase.len);
 
     if (ngx_http_rtk_metrics_init(cf) != NGX_OK
-        || ngx_http_rtk_attach(cf) != NGX_OK)
+        || ngx_http_rtk_attach(cf) != NGX_OK
+        || ngx_http_rtk_audit_check(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -212,10 +212,12 @@ class Audit(GatewayCase):
         self.req()
         raw = self.ngx.audit_raw()
         self.assertTrue(raw.endswith(b'\n'))
-        for line in raw.split(b'\n')[:-1]:
+        for n, line in enumerate(raw.split(b'\n')[:-1]):
             obj = json.loads(line.decode('utf-8'))
             self.assertIsInstance(obj, dict)
-            self.assertIn(obj['type'], ('decision', 'outcome'))
+            # the chain's link begins the file; the rest are requests'
+            self.assertIn(obj['type'], ('link',) if n == 0
+                          else ('decision', 'outcome'))
 
     def test_concurrent_requests_not_interleaved(self):
         before_n = len(self.ngx.audit())

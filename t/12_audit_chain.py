@@ -8,6 +8,7 @@
 # callers, and the configuration checks of rtk_audit_log.
 #
 
+import hashlib
 import json
 import os
 import re
@@ -84,6 +85,18 @@ def read_lines(path):
 
 def parse(lines):
     return [json.loads(x.decode('utf-8')) for x in lines]
+
+
+def requests_only(recs):
+    """Decision and outcome records: links and gaps left out."""
+    return [x for x in recs if x['type'] not in ('link', 'gap')]
+
+
+def fingerprint(key_file):
+    """The fingerprint nginx gives a key file's key."""
+    with open(key_file, 'rb') as f:
+        key = [l for l in f.read().splitlines() if l][0]
+    return hashlib.sha256(key).hexdigest()[:16]
 
 
 def signal_cmd(ngx, sig):
@@ -220,8 +233,9 @@ class Chain(ChainCase):
 
     EXPECT_LOG = (r'\[alert\].*exited on signal 9',)
 
-    def check_mix(self, results, base_lines, path=None):
-        """One decision per request, one outcome per forwarded one."""
+    def check_mix(self, results, base_lines, path=None, links=0):
+        """One decision per request, one outcome per forwarded one
+        (after links more link records)."""
         path = path or self.audit_path
         allowed = [r for k, r in results if k == 'allow']
         for kind, r in results:
@@ -230,12 +244,13 @@ class Chain(ChainCase):
             self.assertEqual(r.status, st, repr(r))
             if code:
                 self.assertEqual(r.json()['errors'][0]['code'], code)
-        want = base_lines + len(results) + len(allowed)
+        want = base_lines + len(results) + len(allowed) + links
         lines = self.wait_lines(path, want)
         self.assertEqual(len(lines), want)
         recs = parse(lines[base_lines:])
+        self.assertEqual(len(requests_only(recs)), want - links - base_lines)
         dec, outc = {}, {}
-        for x in recs:
+        for x in requests_only(recs):
             d = dec if x['type'] == 'decision' else outc
             d.setdefault(x['request_id'], []).append(x)
         for kind, r in results:
@@ -260,8 +275,14 @@ class Chain(ChainCase):
         before = self.up.count()
         results = self.run_mix()
         self.assertEqual(len(results), 96)
-        recs = self.check_mix(results, 0)
+        recs = self.check_mix(results, 0, links=1)
+        # a fresh file: the chain begins with a link to nothing
+        self.assertEqual(recs[0]['type'], 'link')
         self.assertEqual(recs[0]['seq'], 1)
+        self.assertEqual((recs[0]['cause'], recs[0]['found'],
+                          recs[0]['offset'], recs[0]['prev']),
+                         ('start', 'empty', 0, None))
+        self.assertEqual(recs[0]['key'], fingerprint(self.key_file))
         n_allow = sum(1 for k, _r in results if k == 'allow')
         self.assertEqual(self.up.count(), before + n_allow)
         rids = sorted(u.header('X-Request-Id')
@@ -367,14 +388,23 @@ class Chain(ChainCase):
         for i in range(4):
             self.assertEqual(self.allowed('after-restart-%d' % i).status,
                              200)
-        recs = parse(self.wait_lines(self.audit_path, n + 8)[n:])
-        self.assertEqual(len(recs), 8)
-        self.assertEqual([x['seq'] for x in recs], list(range(1, 9)))
+        recs = parse(self.wait_lines(self.audit_path, n + 9)[n:])
+        self.assertEqual(len(recs), 9)
+        self.assertEqual([x['seq'] for x in recs], list(range(1, 10)))
         self.assertEqual(len({x['segment'] for x in recs}), 1)
         self.assertNotEqual(recs[0]['segment'], last['segment'])
+        # the new segment links to the last record the master found
+        link = recs[0]
+        self.assertEqual(link['type'], 'link')
+        self.assertEqual((link['cause'], link['found']), ('start', 'record'))
+        self.assertEqual(link['offset'], sum(len(l) + 1 for l in lines))
+        self.assertEqual(link['prev'], {'segment': last['segment'],
+                                        'seq': last['seq'],
+                                        'mac': last['mac'],
+                                        'key': fingerprint(self.key_file)})
         rc, out = verify([self.audit_path], self.key_file)
         self.assertEqual(rc, 0, out)
-        self.assertIn('ok: %d records in 2 segments verify' % (n + 8), out)
+        self.assertIn('ok: %d records in 2 segments verify' % (n + 9), out)
         rc, out = verify([self.audit_path], self.key_file, complete=True)
         self.assertEqual(rc, 0, out)
 
@@ -516,7 +546,7 @@ class Chain(ChainCase):
         self.assertGreater(at_rename, 10)
         self.assertGreater(len(results), at_rename + 10)
         n_allow = sum(1 for k, _r in results if k == 'allow')
-        want = base + len(results) + n_allow
+        want = base + len(results) + n_allow + 1     # the new file's link
         end = time.time() + 5
         while time.time() < end:
             got = len(read_lines(rotated)) + len(read_lines(self.audit_path))
@@ -525,6 +555,11 @@ class Chain(ChainCase):
             time.sleep(0.05)
         new_lines = read_lines(self.audit_path)
         self.assertTrue(new_lines, 'nothing in the reopened file')
+        head = parse(new_lines[:1])[0]
+        self.assertEqual((head['type'], head['cause'], head['offset']),
+                         ('link', 'file', 0))
+        self.assertEqual((head['prev']['segment'], head['prev']['seq']),
+                         (head['segment'], head['seq'] - 1))
         both = read_lines(rotated) + new_lines
         self.assertEqual(len(both), want)
         merged = os.path.join(self.dir, 'merged.log')
@@ -534,7 +569,7 @@ class Chain(ChainCase):
             f.write(b'\n'.join(both[base:]) + b'\n')
         # the same checks as for one file, on both files together
         dec, outc = {}, {}
-        for x in recs:
+        for x in requests_only(recs):
             d = dec if x['type'] == 'decision' else outc
             d.setdefault(x['request_id'], []).append(x)
         for kind, r in results:
@@ -616,26 +651,53 @@ class KeyRotation(ChainCase):
     def test_new_key_new_segment(self):
         self.settled('old-key')
         old_key = shutil.copy(self.key_file, self.key_file + '.old')
+        old_fp = fingerprint(old_key)
         first = parse(read_lines(self.audit_path))[-1]
         n = len(read_lines(self.audit_path))
         write_key(self.key_file)
+        new_fp = fingerprint(self.key_file)
+        self.assertNotEqual(old_fp, new_fp)
         old = self.ngx.live_workers()
         self.ngx.reload()
         self.ngx.wait_workers(old=old)
         for i in range(4):
             self.assertEqual(self.allowed('new-key-%d' % i).status, 200)
-        recs = parse(self.wait_lines(self.audit_path, n + 8)[n:])
+        recs = parse(self.wait_lines(self.audit_path, n + 9)[n:])
+        self.assertEqual(len(recs), 9)
         self.assertEqual(recs[0]['seq'], 1)
         self.assertNotEqual(recs[0]['segment'], first['segment'])
+        # the new segment's link names the old one's exact end and key
+        link = recs[0]
+        self.assertEqual((link['type'], link['cause'], link['key']),
+                         ('link', 'key', new_fp))
+        self.assertEqual(link['prev'], {'segment': first['segment'],
+                                        'seq': first['seq'],
+                                        'mac': first['mac'],
+                                        'key': old_fp})
+        self.assertEqual(link['offset'], sum(
+            len(l) + 1 for l in read_lines(self.audit_path)[:n]))
         rc, out = verify([self.audit_path], [old_key, self.key_file],
                          complete=True)
         self.assertEqual(rc, 0, out)
         self.assertIn('in 2 segments verify', out)
-        self.assertIn('segment %s verifies with key %s'
-                      % (first['segment'], old_key), out)
+        self.assertRegex(out, r'segment %s \(\S+:1, \d+ records\) '
+                         r'verifies with key %s\n'
+                         % (first['segment'], re.escape(old_key)))
+        self.assertRegex(out, r'segment %s \(\S+:%d, 9 records\) '
+                         r'verifies with key %s\n'
+                         % (link['segment'], n + 1,
+                            re.escape(self.key_file)))
         for one in (old_key, self.key_file):
             rc, out = verify([self.audit_path], one, complete=True)
             self.assertEqual(rc, 1, out)
+        # the link cut out: the new segment follows nothing given
+        lines = read_lines(self.audit_path)
+        p = os.path.join(self.dir, 'no-link.log')
+        with open(p, 'wb') as f:
+            f.write(b'\n'.join(lines[:n] + lines[n + 1:]) + b'\n')
+        rc, out = verify([p], [old_key, self.key_file])
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(broken_at(out), (p, n + 1), out)
 
 
 class DeletedFile(ChainCase):
@@ -727,9 +789,10 @@ class FsyncSyslog(ChainCase):
                 tracer.wait(10)
         self.assertEqual([r.status for r in rs], [200, 200, 200, 403])
         # a denied request's record follows its response (log phase)
-        lines = self.wait_lines(path, 7)
-        self.assertEqual(len(lines), 7)
-        rids = [x['request_id'] for x in parse(lines)]
+        lines = self.wait_lines(path, 8)
+        self.assertEqual(len(lines), 8)
+        self.assertEqual(parse(lines)[0]['type'], 'link')
+        rids = [x['request_id'] for x in requests_only(parse(lines))]
         for r in rs:
             self.assertIn(r.header('X-Request-Id'), rids)
         rc, out = verify([path], self.key_file, complete=True)
@@ -753,7 +816,7 @@ class FsyncSyslog(ChainCase):
         self.assertEqual([r.status for r in rs], [200, 200, 200, 403, 403])
         grams = []
         end = time.time() + 3
-        while len(grams) < 8 and time.time() < end:
+        while len(grams) < 9 and time.time() < end:
             try:
                 grams.append(self.udp.recv(65536))
             except socket.timeout:
@@ -763,7 +826,7 @@ class FsyncSyslog(ChainCase):
             grams.append(self.udp.recv(65536))
         except socket.timeout:
             pass
-        self.assertEqual(len(grams), 8, grams)
+        self.assertEqual(len(grams), 9, grams)
         recs = []
         for g in grams:
             self.assertRegex(g, rb'^<\d+>')
@@ -772,6 +835,10 @@ class FsyncSyslog(ChainCase):
             recs.append((json.loads(j), j))
         by = {}
         for x, _j in recs:
+            if x['type'] == 'link':
+                self.assertEqual((x['seq'], x['offset'], x['prev']),
+                                 (1, None, None))
+                continue
             by.setdefault(x['request_id'], []).append(x['type'])
         for r in rs:
             self.assertEqual(by.get(r.header('X-Request-Id')),
@@ -779,7 +846,7 @@ class FsyncSyslog(ChainCase):
                              else ['decision'])
         # the records carry the chain too
         recs.sort(key=lambda t: t[0]['seq'])
-        self.assertEqual([x['seq'] for x, _j in recs], list(range(1, 9)))
+        self.assertEqual([x['seq'] for x, _j in recs], list(range(1, 10)))
         p = os.path.join(self.dir, 'syslog.log')
         with open(p, 'wb') as f:
             f.write(b''.join(j + b'\n' for _x, j in recs))

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 from rtk_harness import (APP, APP_HEX, NGINX, REPO, TOKEN,  # noqa: E402
                          TOKEN_ACCOUNT, GatewayCase, NginxWorkers, Upstream,
                          build, full_rule, gateway_location, main,
-                         policy_doc, read_response, server, test_dir,
+                         policy_doc, read_response, request, server, test_dir,
                          write_token_file, _Reader)
 
 
@@ -292,7 +292,9 @@ class ReloadUnderLoad(GatewayCase):
         forwarded = sum(1 for _k, _n, r in done if r.status == 200)
 
         files = rotated + [self.ngx.path('audit.log')]
-        want = len(done) + forwarded
+        # each file begins with a link: the chain's start, then each
+        # reopened file's link to the record before it
+        want = len(done) + forwarded + len(files)
         end = time.time() + 8
         while True:
             lines = [l for f in files for l in read_lines(f)]
@@ -300,9 +302,14 @@ class ReloadUnderLoad(GatewayCase):
                 break
             time.sleep(0.05)
         recs = [json.loads(l) for l in lines]
+        links = [x for x in recs if x['type'] == 'link']
+        heads = [json.loads(read_lines(f)[0])['type'] if read_lines(f)
+                 else None for f in files]
         dec, outc = {}, {}
         names = {}
         for x in recs:
+            if x['type'] == 'link':
+                continue
             d = dec if x['type'] == 'decision' else outc
             d.setdefault(x['request_id'], []).append(x)
             if x['type'] == 'decision' and x['changes']:
@@ -378,6 +385,8 @@ class ReloadUnderLoad(GatewayCase):
         self.assertEqual(sorted(up_names),
                          sorted(n for _k, n, r in done if r.status == 200))
         self.assertEqual(len(recs), want)
+        self.assertEqual(len(links), len(files))
+        self.assertEqual(heads, ['link'] * len(files))
         self.assertEqual(len(segments), 1)
         self.assertEqual(sorted(x['seq'] for x in recs),
                          list(range(1, len(recs) + 1)))
@@ -387,6 +396,34 @@ class ReloadUnderLoad(GatewayCase):
         self.assertIn('ok: %d records in 1 segments verify' % len(recs),
                       out)
         self.assertLess(load_time, LOAD_SECONDS + 5)
+        self.__class__.files = files
+
+    def test_restart_links(self):
+        """After the storm, a restart: the new segment links to the last
+        record of the newest file, and the chain verifies across every
+        file and both segments."""
+        files = getattr(self, 'files', None)
+        self.assertTrue(files, 'the reload test left no files')
+        n = len(read_lines(files[-1]))
+        last = json.loads(read_lines(files[-1])[-1])
+        self.ngx.stop()
+        self.ngx.stopped, self.ngx.pid = False, None
+        self.ngx.start()
+        self.__class__.port = self.ngx.port
+        for i in range(3):
+            body = json.dumps({'enabled': True, 'name': 'restart-%d' % i})
+            r = request(self.port, build(body=body,
+                                         headers=[('X-Caller', ALICE)]))
+            self.assertEqual(r.status, 200, r)
+        time.sleep(0.3)
+        link = json.loads(read_lines(files[-1])[n])
+        self.assertEqual((link['type'], link['cause']), ('link', 'start'))
+        self.assertEqual((link['prev']['segment'], link['prev']['seq'],
+                          link['prev']['mac']),
+                         (last['segment'], last['seq'], last['mac']))
+        rc, out = self.verify(files)
+        self.assertEqual(rc, 0, out)
+        self.assertIn('in 2 segments verify', out)
 
     def verify(self, files):
         r = subprocess.run([sys.executable, AUDIT_TOOL, 'verify'] + files

@@ -1,0 +1,968 @@
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * The audit chain: one per destination, across reloads, restarts, key
+ * changes, rotations and failed writes.  ngx_http_rtk_audit_commit() is
+ * the one place a formatted record is sealed (sequence, segment, MAC)
+ * and written.  A new segment, and a new file, begins with a "link"
+ * record naming what came before it; the records refused while the
+ * destination could not be written are counted by a "gap" record in
+ * front of the next one written.
+ */
+
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sys/uio.h>
+
+#include "ngx_http_rtk.h"
+
+
+#define NGX_HTTP_RTK_LINK_MAX       1024
+#define NGX_HTTP_RTK_GAP_MAX        256
+#define NGX_HTTP_RTK_TAIL_READ      (256 * 1024)
+
+/* "<PRI>TIMESTAMP HOSTNAME TAG: " with the longest hostname */
+#define NGX_HTTP_RTK_SYSLOG_HEADER  (sizeof("<191>Jan 01 00:00:00 : ")    \
+                                     + NGX_MAXHOSTNAMELEN + 32)
+
+
+/* where the chain stands while a commit seals its records */
+
+typedef struct {
+    ngx_uint_t                 seq;
+    ngx_uint_t                 has_mac;    /* 0: a segment's start */
+    u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
+    u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
+} ngx_http_rtk_seal_t;
+
+
+/* the chain fields at the end of a record read back */
+
+typedef struct {
+    ngx_uint_t                 seq;
+    ngx_uint_t                 has_mac;
+    u_char                    *mark;
+    u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
+    u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
+} ngx_http_rtk_end_t;
+
+
+static void ngx_http_rtk_audit_found(ngx_http_rtk_chain_t *chain,
+    const char *word);
+static void ngx_http_rtk_audit_tail(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_chain_t *chain);
+static ngx_int_t ngx_http_rtk_audit_parse_tail(ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_chain_t *chain, u_char *start, u_char *last,
+    ngx_uint_t whole);
+static ngx_int_t ngx_http_rtk_audit_parse_end(u_char *line, u_char *last,
+    ngx_http_rtk_end_t *end);
+static u_char *ngx_http_rtk_audit_link(u_char *p, const char *cause,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_chain_t *chain, off_t offset);
+static u_char *ngx_http_rtk_audit_seal(ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_seal_t *s, u_char *line, u_char *last);
+static void ngx_http_rtk_audit_mac_cleanup(void *data);
+static ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit,
+    u_char *prev, u_char *line, size_t len, u_char *mac);
+static ngx_int_t ngx_http_rtk_audit_write(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, struct iovec *iov, int n, size_t total,
+    off_t offset);
+static ngx_int_t ngx_http_rtk_audit_send(ngx_syslog_peer_t *peer,
+    u_char *rec, size_t len);
+
+
+/* the record's second, formatted once a second per worker */
+static time_t  ngx_http_rtk_audit_sec = -1;
+static u_char  ngx_http_rtk_audit_now[sizeof("1970-01-01T00:00:00") - 1];
+
+
+u_char *
+ngx_http_rtk_audit_time(u_char *p)
+{
+    ngx_tm_t     tm;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    if (tp->sec != ngx_http_rtk_audit_sec) {
+        ngx_gmtime(tp->sec, &tm);
+        (void) ngx_sprintf(ngx_http_rtk_audit_now,
+                           "%4d-%02d-%02dT%02d:%02d:%02d",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+        ngx_http_rtk_audit_sec = tp->sec;
+    }
+
+    return ngx_sprintf(p, "%*s.%03MZ", sizeof(ngx_http_rtk_audit_now),
+                       ngx_http_rtk_audit_now, tp->msec);
+}
+
+
+/*
+ * The zone is named after the destination only, so a reload keeps it
+ * and the chain goes on.  A fresh zone (a start) reads the end of the
+ * file the cycle opened before it made the zones, so the first segment
+ * links to the last record there.  Nothing is written here: "nginx -t"
+ * runs this too.
+ */
+
+ngx_int_t
+ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_uint_t             fresh;
+    ngx_http_rtk_audit_t  *audit;
+    ngx_http_rtk_chain_t  *chain;
+
+    audit = shm_zone->data;
+
+    chain = ngx_http_rtk_zone_data(shm_zone, data,
+                                   sizeof(ngx_http_rtk_chain_t), &fresh);
+    if (chain == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (fresh && audit->file) {
+        ngx_http_rtk_audit_tail(shm_zone->shm.log, audit, chain);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the cycle's descriptor is write-only: the same path, opened to read */
+
+static void
+ngx_http_rtk_audit_tail(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_chain_t *chain)
+{
+    u_char           *buf, *last;
+    off_t             from, size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_pool_t       *pool;
+    ngx_file_info_t   fi;
+
+    ngx_http_rtk_audit_found(chain, "unreadable");
+    pool = NULL;
+
+    fd = ngx_open_file(audit->file->name.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "rtk: " ngx_open_file_n " \"%V\" to read its end "
+                      "failed", &audit->file->name);
+        goto done;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "rtk: " ngx_fd_info_n " of audit log \"%V\" failed",
+                      &audit->path);
+        goto done;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size == 0) {
+        ngx_http_rtk_audit_found(chain, "empty");
+        goto done;
+    }
+
+    pool = ngx_create_pool(NGX_HTTP_RTK_TAIL_READ + 1024, log);
+    if (pool == NULL) {
+        goto done;
+    }
+
+    buf = ngx_pnalloc(pool, NGX_HTTP_RTK_TAIL_READ);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    from = ngx_max(size - NGX_HTTP_RTK_TAIL_READ, 0);
+
+    n = pread(fd, buf, size - from, from);
+
+    if (n != size - from) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "rtk: reading the end of audit log \"%V\" failed",
+                      &audit->path);
+        goto done;
+    }
+
+    last = buf + n;
+
+    if (last[-1] != LF) {
+        ngx_http_rtk_audit_found(chain, "fragment");
+        goto done;
+    }
+
+    if (ngx_http_rtk_audit_parse_tail(audit, chain, buf, last, from == 0)
+        != NGX_OK)
+    {
+        ngx_http_rtk_audit_found(chain, "garbage");
+        goto done;
+    }
+
+    ngx_http_rtk_audit_found(chain, "record");
+
+done:
+
+    if (chain->prev == 0 && chain->found[0] != 'e') {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtk: audit log \"%V\" ends with no record of its "
+                      "chain (%s): the new segment cannot link to it",
+                      &audit->path, chain->found);
+    }
+
+    if (fd != NGX_INVALID_FILE && ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", &audit->path);
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+/* in the zone itself: no pointer into this process's memory */
+
+static void
+ngx_http_rtk_audit_found(ngx_http_rtk_chain_t *chain, const char *word)
+{
+    (void) ngx_cpystrn(chain->found, (u_char *) word, sizeof(chain->found));
+}
+
+
+/*
+ * A line as the commit ends a record:
+ * ,"seq":N,"segment":"<hex>"[,"mac":"<hex>"]}
+ * Escaped text never holds a quote, so the last ',"seq":' is ours.
+ * mark: where ,"mac":" begins (the MAC covers the text before it).
+ */
+
+static ngx_int_t
+ngx_http_rtk_audit_parse_end(u_char *line, u_char *last,
+    ngx_http_rtk_end_t *end)
+{
+    u_char     *p, *q;
+    ngx_int_t   seq, b;
+
+    static u_char  seq_key[] = ",\"seq\":";
+    static u_char  seg_key[] = ",\"segment\":\"";
+    static u_char  mac_key[] = ",\"mac\":\"";
+
+    if (last - line < 2 || line[0] != '{' || last[-1] != '}') {
+        return NGX_ERROR;
+    }
+
+    p = NULL;
+    for (q = line; q + sizeof(seq_key) - 1 < last; q++) {
+        if (*q == ',' && ngx_strncmp(q, seq_key, sizeof(seq_key) - 1) == 0)
+        {
+            p = q;
+        }
+    }
+
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p += sizeof(seq_key) - 1;
+
+    for (q = p; q < last && *q >= '0' && *q <= '9'; q++) { /* void */ }
+
+    seq = ngx_atoi(p, q - p);
+    if (seq <= 0) {
+        return NGX_ERROR;
+    }
+
+    end->seq = seq;
+    p = q;
+
+    if ((size_t) (last - p) < sizeof(seg_key) + NGX_HTTP_RTK_SEGMENT_LEN + 1
+        || ngx_strncmp(p, seg_key, sizeof(seg_key) - 1) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    p += sizeof(seg_key) - 1;
+
+    for (q = p; q < p + NGX_HTTP_RTK_SEGMENT_LEN; q++) {
+        if (ngx_hextoi(q, 1) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (*q != '"') {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(end->segment, p, NGX_HTTP_RTK_SEGMENT_LEN);
+    p = q + 1;
+
+    end->mark = p;
+    end->has_mac = 0;
+
+    if (p + 1 == last) {
+        return NGX_OK;                    /* unkeyed */
+    }
+
+    if ((size_t) (last - p) != sizeof(mac_key) - 1
+                                + 2 * NGX_HTTP_RTK_MAC_LEN + 2
+        || ngx_strncmp(p, mac_key, sizeof(mac_key) - 1) != 0
+        || p[sizeof(mac_key) - 1 + 2 * NGX_HTTP_RTK_MAC_LEN] != '"')
+    {
+        return NGX_ERROR;
+    }
+
+    p += sizeof(mac_key) - 1;
+
+    for (q = p; q < p + 2 * NGX_HTTP_RTK_MAC_LEN; q += 2) {
+        b = ngx_hextoi(q, 2);
+        if (b == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        end->mac[(q - p) / 2] = (u_char) b;
+    }
+
+    end->has_mac = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The last record names where the new segment links to.  With a key,
+ * the record before it tells whether it was written under this key
+ * (its MAC then fits); otherwise the link says the key is unknown.
+ * whole: the buffer starts at the file's start.
+ */
+
+static ngx_int_t
+ngx_http_rtk_audit_parse_tail(ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_chain_t *chain, u_char *start, u_char *last,
+    ngx_uint_t whole)
+{
+    u_char              *line, *pline, *prev;
+    u_char               want[NGX_HTTP_RTK_MAC_LEN];
+    ngx_http_rtk_end_t   end, pend;
+
+    last--;                               /* the LF */
+
+    line = last;
+    while (line > start && line[-1] != LF) {
+        line--;
+    }
+
+    if ((line == start && !whole)
+        || ngx_http_rtk_audit_parse_end(line, last, &end) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    chain->prev = 1;
+    chain->prev_seq = end.seq;
+    chain->prev_mac_known = end.has_mac;
+    ngx_memcpy(chain->prev_segment, end.segment, NGX_HTTP_RTK_SEGMENT_LEN);
+
+    if (!end.has_mac) {
+        return NGX_OK;
+    }
+
+    ngx_memcpy(chain->prev_mac, end.mac, NGX_HTTP_RTK_MAC_LEN);
+
+    if (audit->key.len == 0) {
+        return NGX_OK;
+    }
+
+    prev = NULL;
+
+    if (end.seq > 1) {
+        if (line == start) {
+            return NGX_OK;
+        }
+
+        pline = line - 1;
+        while (pline > start && pline[-1] != LF) {
+            pline--;
+        }
+
+        if ((pline == start && !whole)
+            || ngx_http_rtk_audit_parse_end(pline, line - 1, &pend)
+               != NGX_OK
+            || !pend.has_mac
+            || pend.seq + 1 != end.seq
+            || ngx_memcmp(pend.segment, end.segment,
+                          NGX_HTTP_RTK_SEGMENT_LEN)
+               != 0)
+        {
+            return NGX_OK;
+        }
+
+        prev = pend.mac;
+    }
+
+    if (ngx_http_rtk_audit_mac(audit, prev, line, end.mark - line, want)
+        == NGX_OK
+        && CRYPTO_memcmp(want, end.mac, NGX_HTTP_RTK_MAC_LEN) == 0)
+    {
+        chain->prev_keyed = 1;
+        ngx_memcpy(chain->prev_key, audit->fingerprint,
+                   NGX_HTTP_RTK_FINGERPRINT_LEN);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Under the zone's lock: a link record when a segment or a file begins,
+ * a gap record when records were refused since the last one written,
+ * then the record; sealed in chain order and written by one writev(2),
+ * whole or not at all.  Holding the lock across the write keeps file
+ * order equal to chain order for any number of workers.  The chain's
+ * head moves only once the write succeeded.  The file carries the
+ * guarantee; a syslog copy of it is sent after, and its failures only
+ * logged.  Returns the bytes written, or NGX_ERROR.
+ */
+
+ssize_t
+ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    u_char *line, u_char *last)
+{
+    u_char                 link[NGX_HTTP_RTK_LINK_MAX];
+    u_char                 gap[NGX_HTTP_RTK_GAP_MAX];
+    u_char                 rnd[NGX_HTTP_RTK_SEGMENT_LEN / 2];
+    u_char                *p;
+    off_t                  offset;
+    size_t                 total;
+    ngx_int_t              rc;
+    ngx_uint_t             i, n;
+    const char            *cause;
+    struct iovec           iov[3];
+    ngx_file_info_t        fi;
+    ngx_slab_pool_t       *shpool;
+    ngx_http_rtk_seal_t    seal;
+    ngx_http_rtk_chain_t  *chain;
+
+    shpool = (ngx_slab_pool_t *) audit->zone->shm.addr;
+    chain = audit->zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    offset = -1;
+
+    if (audit->file) {
+
+        /*
+         * A file deleted without "nginx -s reopen" takes records nobody
+         * will read; the size is where this write begins (one writer).
+         */
+
+        if (ngx_fd_info(audit->file->fd, &fi) == NGX_FILE_ERROR) {
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                          "rtk: " ngx_fd_info_n " of audit log \"%V\" "
+                          "failed", &audit->path);
+            goto refused;
+        }
+
+        if (fi.st_nlink == 0) {
+            ngx_log_error(NGX_LOG_CRIT, log, 0,
+                          "rtk: audit log \"%V\" was deleted, "
+                          "records go nowhere until \"nginx -s reopen\"",
+                          &audit->path);
+            goto refused;
+        }
+
+        offset = ngx_file_size(&fi);
+    }
+
+    /* a start, a key other than the segment's, or a new file */
+
+    if (chain->seq == 0) {
+        cause = "start";
+
+    } else if (chain->keyed != (audit->key.len != 0)
+               || ngx_memcmp(chain->key, audit->fingerprint,
+                             NGX_HTTP_RTK_FINGERPRINT_LEN)
+                  != 0)
+    {
+        cause = "key";
+
+    } else if (offset == 0) {
+        cause = "file";
+
+    } else {
+        cause = NULL;
+    }
+
+    if (cause && cause[0] != 'f') {
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+            ngx_log_error(NGX_LOG_CRIT, log, 0,
+                          "rtk: no random segment id for the audit log");
+            goto refused;
+        }
+
+        ngx_hex_dump(seal.segment, rnd, sizeof(rnd));
+        seal.seq = 0;
+        seal.has_mac = 0;
+
+    } else {
+        ngx_memcpy(seal.segment, chain->segment, NGX_HTTP_RTK_SEGMENT_LEN);
+        ngx_memcpy(seal.mac, chain->mac, NGX_HTTP_RTK_MAC_LEN);
+        seal.seq = chain->seq;
+        seal.has_mac = 1;
+    }
+
+    n = 0;
+
+    if (cause) {
+        p = ngx_http_rtk_audit_link(link, cause, audit, chain, offset);
+        p = ngx_http_rtk_audit_seal(audit, &seal, link, p);
+        if (p == NULL) {
+            goto mac_failed;
+        }
+
+        iov[n].iov_base = link;
+        iov[n++].iov_len = p - link;
+    }
+
+    if (chain->refused) {
+        p = ngx_sprintf(gap, "{\"type\":\"gap\",\"time\":\"");
+        p = ngx_http_rtk_audit_time(p);
+        p = ngx_sprintf(p, "\",\"refused\":%ui", chain->refused);
+        p = ngx_http_rtk_audit_seal(audit, &seal, gap, p);
+        if (p == NULL) {
+            goto mac_failed;
+        }
+
+        iov[n].iov_base = gap;
+        iov[n++].iov_len = p - gap;
+    }
+
+    p = ngx_http_rtk_audit_seal(audit, &seal, line, last);
+    if (p == NULL) {
+        goto mac_failed;
+    }
+
+    iov[n].iov_base = line;
+    iov[n++].iov_len = p - line;
+
+    total = 0;
+    for (i = 0; i < n; i++) {
+        total += iov[i].iov_len;
+    }
+
+    if (audit->file) {
+        rc = ngx_http_rtk_audit_write(log, audit, iov, n, total, offset);
+
+    } else {
+        rc = NGX_OK;
+
+        for (i = 0; i < n && rc == NGX_OK; i++) {
+            rc = ngx_http_rtk_audit_send(audit->syslog, iov[i].iov_base,
+                                         iov[i].iov_len);
+        }
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_CRIT, log, 0,
+                          "rtk: sending the audit record to \"%V\" "
+                          "failed", &audit->path);
+        }
+    }
+
+    if (rc != NGX_OK) {
+        goto refused;
+    }
+
+    /* written: the chain's head moves */
+
+    chain->seq = seal.seq;
+    chain->refused = 0;
+    ngx_memcpy(chain->segment, seal.segment, NGX_HTTP_RTK_SEGMENT_LEN);
+    ngx_memcpy(chain->mac, seal.mac, NGX_HTTP_RTK_MAC_LEN);
+    chain->keyed = (audit->key.len != 0);
+    ngx_memcpy(chain->key, audit->fingerprint, NGX_HTTP_RTK_FINGERPRINT_LEN);
+
+    /* the same records, seq and MAC to syslog; the file decides */
+
+    if (audit->mirror) {
+        for (i = 0; i < n; i++) {
+            if (ngx_http_rtk_audit_send(audit->mirror, iov[i].iov_base,
+                                        iov[i].iov_len)
+                != NGX_OK
+                && audit->mirror_failed != ngx_time())
+            {
+                audit->mirror_failed = ngx_time();
+                ngx_log_error(NGX_LOG_CRIT, log, 0,
+                              "rtk: sending the copy of audit log \"%V\" "
+                              "to syslog failed, the file has the record",
+                              &audit->path);
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return total;
+
+mac_failed:
+
+    ngx_log_error(NGX_LOG_CRIT, log, 0,
+                  "rtk: computing the audit MAC failed");
+
+refused:
+
+    chain->refused++;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * What the new segment or file follows: the previous segment's id,
+ * last sequence number, last MAC and key fingerprint, or null; for a
+ * start, what the master found at the end of the file; and the byte
+ * offset the link is written at, so a cut head shows.
+ */
+
+static u_char *
+ngx_http_rtk_audit_link(u_char *p, const char *cause,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_chain_t *chain, off_t offset)
+{
+    u_char      *mac, *seg, *key;
+    ngx_uint_t   prev, seq, keyed, has_mac;
+
+    p = ngx_sprintf(p, "{\"type\":\"link\",\"time\":\"");
+    p = ngx_http_rtk_audit_time(p);
+    p = ngx_sprintf(p, "\",\"cause\":\"%s\"", cause);
+
+    if (cause[0] == 's' && chain->found[0]) {
+        p = ngx_sprintf(p, ",\"found\":\"%s\"", chain->found);
+
+    } else {
+        p = ngx_cpymem(p, ",\"found\":null", sizeof(",\"found\":null") - 1);
+    }
+
+    if (offset >= 0) {
+        p = ngx_sprintf(p, ",\"offset\":%O", offset);
+
+    } else {
+        p = ngx_cpymem(p, ",\"offset\":null",
+                       sizeof(",\"offset\":null") - 1);
+    }
+
+    if (audit->key.len) {
+        p = ngx_sprintf(p, ",\"key\":\"%*s\"",
+                        (size_t) NGX_HTTP_RTK_FINGERPRINT_LEN,
+                        audit->fingerprint);
+
+    } else {
+        p = ngx_cpymem(p, ",\"key\":null", sizeof(",\"key\":null") - 1);
+    }
+
+    if (cause[0] == 's') {
+        prev = chain->prev;
+        seq = chain->prev_seq;
+        seg = chain->prev_segment;
+        has_mac = chain->prev_mac_known;
+        mac = chain->prev_mac;
+        keyed = chain->prev_keyed;
+        key = chain->prev_key;
+
+    } else {
+        prev = 1;
+        seq = chain->seq;
+        seg = chain->segment;
+        has_mac = chain->keyed;
+        mac = chain->mac;
+        keyed = chain->keyed;
+        key = chain->key;
+    }
+
+    if (!prev) {
+        return ngx_cpymem(p, ",\"prev\":null", sizeof(",\"prev\":null") - 1);
+    }
+
+    p = ngx_sprintf(p, ",\"prev\":{\"segment\":\"%*s\",\"seq\":%ui",
+                    (size_t) NGX_HTTP_RTK_SEGMENT_LEN, seg, seq);
+
+    if (has_mac) {
+        p = ngx_cpymem(p, ",\"mac\":\"", sizeof(",\"mac\":\"") - 1);
+        p = ngx_hex_dump(p, mac, NGX_HTTP_RTK_MAC_LEN);
+        *p++ = '"';
+
+    } else {
+        p = ngx_cpymem(p, ",\"mac\":null", sizeof(",\"mac\":null") - 1);
+    }
+
+    if (keyed) {
+        p = ngx_sprintf(p, ",\"key\":\"%*s\"}",
+                        (size_t) NGX_HTTP_RTK_FINGERPRINT_LEN, key);
+
+    } else {
+        p = ngx_cpymem(p, ",\"key\":null}", sizeof(",\"key\":null}") - 1);
+    }
+
+    return p;
+}
+
+
+/* the chain's fields and the line's end: the next seq, the MAC */
+
+static u_char *
+ngx_http_rtk_audit_seal(ngx_http_rtk_audit_t *audit, ngx_http_rtk_seal_t *s,
+    u_char *line, u_char *last)
+{
+    u_char  *p;
+    u_char   mac[NGX_HTTP_RTK_MAC_LEN];
+
+    s->seq++;
+
+    p = ngx_sprintf(last, ",\"seq\":%ui,\"segment\":\"%*s\"", s->seq,
+                    (size_t) NGX_HTTP_RTK_SEGMENT_LEN, s->segment);
+
+    if (audit->key.len) {
+        if (ngx_http_rtk_audit_mac(audit, s->has_mac ? s->mac : NULL,
+                                   line, p - line, mac)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        p = ngx_cpymem(p, ",\"mac\":\"", sizeof(",\"mac\":\"") - 1);
+        p = ngx_hex_dump(p, mac, NGX_HTTP_RTK_MAC_LEN);
+        *p++ = '"';
+
+        ngx_memcpy(s->mac, mac, NGX_HTTP_RTK_MAC_LEN);
+        s->has_mac = 1;
+    }
+
+    *p++ = '}';
+    *p++ = LF;
+
+    return p;
+}
+
+
+/*
+ * The HMAC context is keyed once, by the master while it reads the
+ * configuration: workers inherit a private copy.  Keying it later in a
+ * worker would read the key from secret memory that the master cleanses
+ * when a reload retires the old configuration, while the old workers
+ * may still be writing.
+ */
+
+ngx_int_t
+ngx_http_rtk_audit_mac_init(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
+{
+    EVP_MAC             *hmac;
+    OSSL_PARAM           params[2];
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (hmac == NULL) {
+        return NGX_ERROR;
+    }
+
+    audit->mac_ctx = EVP_MAC_CTX_new(hmac);
+    EVP_MAC_free(hmac);
+
+    if (audit->mac_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_rtk_audit_mac_cleanup;
+    cln->data = audit->mac_ctx;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(audit->mac_ctx, audit->key.data, audit->key.len,
+                     params)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtk_audit_mac_cleanup(void *data)
+{
+    EVP_MAC_CTX_free(data);
+}
+
+
+/*
+ * HMAC-SHA256(key, hex(previous MAC) || record); a segment starts at 0.
+ * Re-initialising the context with no key reuses the key's precomputed
+ * state, so a record costs only its blocks.
+ */
+
+static ngx_int_t
+ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
+    u_char *line, size_t len, u_char *mac)
+{
+    u_char  hex[2 * NGX_HTTP_RTK_MAC_LEN];
+    size_t  n;
+
+    if (audit->mac_ctx == NULL
+        || EVP_MAC_init(audit->mac_ctx, NULL, 0, NULL) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    if (prev) {
+        ngx_hex_dump(hex, prev, NGX_HTTP_RTK_MAC_LEN);
+
+    } else {
+        ngx_memset(hex, '0', sizeof(hex));
+    }
+
+    if (EVP_MAC_update(audit->mac_ctx, hex, sizeof(hex)) != 1
+        || EVP_MAC_update(audit->mac_ctx, line, len) != 1
+        || EVP_MAC_final(audit->mac_ctx, mac, &n, NGX_HTTP_RTK_MAC_LEN) != 1
+        || n != NGX_HTTP_RTK_MAC_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One writev(2) on an O_APPEND descriptor.  A short write (a full disk)
+ * or a failed fsync is cut back to where the records began: a record
+ * is in the file whole or not at all, so a fragment is never mistaken
+ * for tampering, and the gap record tells how many were refused.
+ */
+
+static ngx_int_t
+ngx_http_rtk_audit_write(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    struct iovec *iov, int n, size_t total, off_t offset)
+{
+    ssize_t  w;
+
+    w = writev(audit->file->fd, iov, n);
+
+    if (w == (ssize_t) total) {
+        if (!audit->fsync || fsync(audit->file->fd) == 0) {
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "rtk: fsync() of audit log \"%V\" failed",
+                      &audit->path);
+
+    } else if (w == -1) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "rtk: writing audit log \"%V\" failed",
+                      &audit->path);
+        return NGX_ERROR;
+
+    } else {
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "rtk: audit log \"%V\" was written partially: "
+                      "%z of %uz, cut back", &audit->path, w, total);
+    }
+
+    if (ftruncate(audit->file->fd, offset) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "rtk: cutting audit log \"%V\" back to %O failed, "
+                      "a fragment stays", &audit->path, offset);
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* one datagram per record, its line feed left out */
+
+static ngx_int_t
+ngx_http_rtk_audit_send(ngx_syslog_peer_t *peer, u_char *rec, size_t len)
+{
+    u_char   *p;
+    size_t    need;
+    ssize_t   n;
+
+    /* per worker, grown from the cycle's pool as records grow */
+    static u_char  *buf;
+    static size_t   size;
+
+    need = NGX_HTTP_RTK_SYSLOG_HEADER + len;
+
+    if (need > size) {
+        need = ngx_max(need, 2 * size);
+
+        buf = ngx_pnalloc(ngx_cycle->pool, need);
+        if (buf == NULL) {
+            size = 0;
+            return NGX_ERROR;
+        }
+
+        size = need;
+    }
+
+    p = ngx_syslog_add_header(peer, buf);
+    p = ngx_cpymem(p, rec, len - 1);
+
+    n = ngx_syslog_send(peer, buf, p - buf);
+
+    return n == p - buf ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * After the http block: a gateway whose only audit destination is
+ * syslog cannot fail closed, as UDP never says whether a record
+ * arrived.  Said once per destination, where it was configured.
+ */
+
+ngx_int_t
+ngx_http_rtk_audit_check(ngx_conf_t *cf)
+{
+    ngx_uint_t                 i;
+    ngx_http_rtk_audit_t      *audit;
+    ngx_http_rtk_loc_conf_t  **gw;
+    ngx_http_rtk_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtk_module);
+    gw = rmcf->gateways.elts;
+
+    for (i = 0; i < rmcf->gateways.nelts; i++) {
+        audit = gw[i]->audit;
+
+        if (audit == NULL || audit == NGX_CONF_UNSET_PTR
+            || audit->syslog == NULL || audit->fail_open || audit->warned)
+        {
+            continue;
+        }
+
+        audit->warned = 1;
+
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "rtk_audit_log \"%V\" has no file: delivery over UDP "
+                      "cannot be confirmed, so \"fail=closed\" cannot hold "
+                      "for it; add a file destination in %s:%ui",
+                      &audit->path, audit->conf_file, audit->conf_line);
+    }
+
+    return NGX_OK;
+}
