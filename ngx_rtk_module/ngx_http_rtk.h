@@ -110,6 +110,8 @@ struct ngx_http_rtk_audit_s {
     u_char                    *conf_file;
     ngx_uint_t                 conf_line;
     ngx_flag_t                 warned;
+
+    ngx_shm_zone_t            *summary;     /* flood summaries' windows */
 };
 
 
@@ -147,6 +149,7 @@ struct ngx_http_rtk_loc_conf_s {
 #endif
     ngx_http_rtk_loc_conf_t   *parent;       /* of an "if" block */
     ngx_uint_t                 direct;       /* decided: content at once */
+    ngx_flag_t                 access_identity;  /* checked by auth_basic */
 
     /* where "rtk_gateway on" was written, for messages */
     u_char                    *file;
@@ -253,6 +256,13 @@ ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 ssize_t ngx_http_rtk_audit_commit(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
 u_char *ngx_http_rtk_audit_time(u_char *p);
+ngx_int_t ngx_http_rtk_summary_zone(ngx_conf_t *cf,
+    ngx_http_rtk_audit_t *audit);
+ngx_int_t ngx_http_rtk_summary_add(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+ngx_int_t ngx_http_rtk_summary_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtk_main_conf_t *rmcf);
+void ngx_http_rtk_summary_exit_process(ngx_cycle_t *cycle);
 
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
@@ -276,6 +286,8 @@ ngx_int_t ngx_http_rtk_precontent_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_log_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtk_caller_value(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, ngx_str_t *caller);
 
 void ngx_http_rtk_record_location(ngx_conf_t *cf,
     ngx_http_rtk_loc_conf_t *rlcf);

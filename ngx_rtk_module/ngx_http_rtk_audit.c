@@ -277,6 +277,10 @@ ngx_http_rtk_audit_dest(ngx_conf_t *cf)
     audit->zone->init = ngx_http_rtk_audit_init_zone;
     audit->zone->data = audit;
 
+    if (ngx_http_rtk_summary_zone(cf, audit) != NGX_OK) {
+        return NULL;
+    }
+
     audits = ngx_array_push(&rmcf->audits);
     if (audits == NULL) {
         return NULL;

@@ -828,7 +828,11 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
         ctx->txn.routed = 1;
     }
 
-    if (!ctx->decision_logged) {
+    /* a flood's refusals are counted, not written one by one */
+
+    if (!ctx->decision_logged
+        && ngx_http_rtk_summary_add(r, ctx) != NGX_OK)
+    {
         (void) ngx_http_rtk_audit_decision(r, ctx);
     }
 
