@@ -673,6 +673,7 @@ static void
 ngx_http_rtk_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_rtk_summary_exit_process(cycle);
+    ngx_http_rtk_audit_exit_process(cycle);
 }
 
 

@@ -229,8 +229,12 @@ ngx_http_rtk_summary_add(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
     node = ngx_http_rtk_summary_lookup(sh, hash, reason, status, addr);
 
-    if (node && node->second != now) {
-        /* the key's last window is closed: write it, open a new one */
+    /*
+     * The key's window is closed: write it, open a new one.  A worker
+     * whose cached clock is behind another's counts in the newer one.
+     */
+
+    if (node && node->second < now) {
         ngx_http_rtk_summary_take(sh, shpool, node, &w, 0);
         closed = 1;
 

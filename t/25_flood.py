@@ -222,15 +222,16 @@ class Flood(unittest.TestCase):
                for _ in range(3)]
         sums = [a for a in self.stop_and_read()
                 if a.get('type') == 'summary']
-        if len(sums) == 1:
-            self.assertEqual((sums[0]['first_request_id'],
-                              sums[0]['last_request_id'],
-                              sums[0]['count']), (ids[0], ids[-1], 3))
-        else:
-            # the requests crossed a second
-            self.assertEqual(sums[0]['first_request_id'], ids[0])
-            self.assertEqual(sums[-1]['last_request_id'], ids[-1])
-            self.assertEqual(sum(s['count'] for s in sums), 3)
+        # two workers reach the log phase in the order they finish, so
+        # first and last are two of the window's requests, not always
+        # the first and last sent; the requests may cross a second
+        self.assertEqual(sum(s['count'] for s in sums), 3)
+        for s in sums:
+            self.assertIn(s['first_request_id'], ids)
+            self.assertIn(s['last_request_id'], ids)
+            if s['count'] > 1:
+                self.assertNotEqual(s['first_request_id'],
+                                    s['last_request_id'])
 
     def test_unknown_route_and_method_from_nobody(self):
         p2 = self.ngx.vars['PORT2']
