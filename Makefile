@@ -28,7 +28,7 @@ NODE_DEPS     := $(if $(shell command -v node >/dev/null \
                      && command -v npm >/dev/null && echo yes),,nodejs npm)
 # libnginx-mod-http-js: the njs gateway make bench compares with (bench/njs/)
 BENCH_DEPS    := wrk valgrind libnginx-mod-http-js
-test integration: DEPS += prometheus   # promtool, for t/21_metrics.py
+test integration: DEPS += prometheus wrk  # promtool (t/21), wrk (t/25)
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
 

@@ -91,6 +91,25 @@ typedef struct {
 
 typedef struct ngx_http_rtk_audit_s  ngx_http_rtk_audit_t;
 
+
+/* a worker's records of one turn, each a size_t length and its text */
+
+typedef struct {
+    u_char                    *start;
+    u_char                    *last;
+    u_char                    *end;
+    ngx_uint_t                 records;
+
+    u_char                    *out;         /* sealed, as written */
+    size_t                     out_size;
+
+    ngx_http_request_t       **waiters;     /* for their decision records */
+    ngx_uint_t                 nwaiters;
+    ngx_uint_t                 nalloc;
+
+    ngx_event_t                event;
+} ngx_http_rtk_batch_t;
+
 struct ngx_http_rtk_audit_s {
     ngx_str_t                  path;
     ngx_open_file_t           *file;        /* NULL for syslog */
@@ -110,6 +129,9 @@ struct ngx_http_rtk_audit_s {
     u_char                    *conf_file;
     ngx_uint_t                 conf_line;
     ngx_flag_t                 warned;
+
+    ngx_shm_zone_t            *summary;     /* flood summaries' windows */
+    ngx_http_rtk_batch_t      *batch;       /* per worker: this turn's */
 };
 
 
@@ -147,6 +169,7 @@ struct ngx_http_rtk_loc_conf_s {
 #endif
     ngx_http_rtk_loc_conf_t   *parent;       /* of an "if" block */
     ngx_uint_t                 direct;       /* decided: content at once */
+    ngx_flag_t                 access_identity;  /* checked by auth_basic */
 
     /* where "rtk_gateway on" was written, for messages */
     u_char                    *file;
@@ -243,16 +266,29 @@ ngx_http_rtk_token_t *ngx_http_rtk_token_find(ngx_http_rtk_loc_conf_t *rlcf,
 char *ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_rtk_audit_decision(ngx_http_request_t *r,
-    ngx_http_rtk_ctx_t *ctx);
+    ngx_http_rtk_ctx_t *ctx, ngx_uint_t wait);
 ngx_int_t ngx_http_rtk_audit_outcome(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 ngx_int_t ngx_http_rtk_audit_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_rtk_audit_mac_init(ngx_conf_t *cf,
     ngx_http_rtk_audit_t *audit);
 ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data);
-ssize_t ngx_http_rtk_audit_commit(ngx_log_t *log,
+ssize_t ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_batch_t *b);
+ngx_int_t ngx_http_rtk_audit_commit(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
+ngx_int_t ngx_http_rtk_audit_wait(ngx_http_request_t *r,
+    ngx_http_rtk_audit_t *audit);
+void ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle);
+void ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc);
 u_char *ngx_http_rtk_audit_time(u_char *p);
+ngx_int_t ngx_http_rtk_summary_zone(ngx_conf_t *cf,
+    ngx_http_rtk_audit_t *audit);
+ngx_int_t ngx_http_rtk_summary_add(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx);
+ngx_int_t ngx_http_rtk_summary_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtk_main_conf_t *rmcf);
+void ngx_http_rtk_summary_exit_process(ngx_cycle_t *cycle);
 
 ngx_http_rtk_ctx_t *ngx_http_rtk_get_ctx(ngx_http_request_t *r,
     ngx_http_rtk_loc_conf_t *rlcf);
@@ -276,6 +312,8 @@ ngx_int_t ngx_http_rtk_precontent_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_content_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_log_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtk_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtk_caller_value(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, ngx_str_t *caller);
 
 void ngx_http_rtk_record_location(ngx_conf_t *cf,
     ngx_http_rtk_loc_conf_t *rlcf);
@@ -290,8 +328,7 @@ char *ngx_http_rtk_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_rtk_metrics_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_rtk_metrics_init_module(ngx_cycle_t *cycle);
 void ngx_http_rtk_metrics_log(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx);
-void ngx_http_rtk_metrics_audit(ngx_http_request_t *r, ngx_int_t rc,
-    size_t len);
+void ngx_http_rtk_metrics_audit(ngx_int_t rc, ngx_uint_t n, size_t len);
 
 
 #endif /* _NGX_HTTP_RTK_H_INCLUDED_ */

@@ -187,6 +187,8 @@ ngx_http_rtk_check_identity(ngx_conf_t *cf, ngx_http_rtk_loc_conf_t *rlcf)
     }
 
     if (ngx_http_rtk_uses(source, "remote_user")) {
+        rlcf->access_identity = 1;
+
         abcf = rlcf->auth_basic;
         realm = abcf->realm;
 

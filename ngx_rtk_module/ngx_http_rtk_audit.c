@@ -277,6 +277,10 @@ ngx_http_rtk_audit_dest(ngx_conf_t *cf)
     audit->zone->init = ngx_http_rtk_audit_init_zone;
     audit->zone->data = audit;
 
+    if (ngx_http_rtk_summary_zone(cf, audit) != NGX_OK) {
+        return NULL;
+    }
+
     audits = ngx_array_push(&rmcf->audits);
     if (audits == NULL) {
         return NULL;
@@ -361,22 +365,35 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
 }
 
 
-/* NGX_ERROR only when the request must not go on: fail closed */
+/*
+ * NGX_ERROR only when the request must not go on: fail closed.
+ * NGX_AGAIN: a forwarding request ("wait") waits for its record to be
+ * written with its turn's batch, and ngx_http_rtk_decided() resumes it.
+ */
 
 ngx_int_t
-ngx_http_rtk_audit_decision(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
+ngx_http_rtk_audit_decision(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_uint_t wait)
 {
     ngx_http_rtk_loc_conf_t  *rlcf;
 
     ctx->decision_logged = 1;
 
-    if (ngx_http_rtk_audit_record(r, ctx, 0) == NGX_OK) {
+    rlcf = ctx->conf;
+
+    if (ngx_http_rtk_audit_record(r, ctx, 0) != NGX_OK) {
+        return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
+    }
+
+    if (!wait || rlcf->audit == NULL) {
         return NGX_OK;
     }
 
-    rlcf = ctx->conf;
+    if (ngx_http_rtk_audit_wait(r, rlcf->audit) != NGX_OK) {
+        return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
+    }
 
-    return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
+    return NGX_AGAIN;
 }
 
 
@@ -393,7 +410,6 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 {
     u_char                     *line, *webhook;
     size_t                      size, len;
-    ssize_t                     n;
     rtk_txn_t                  *txn;
     ngx_uint_t                  status;
     const char                 *op, *decision;
@@ -563,13 +579,8 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_upstream(r, ctx, &l);
     }
 
-    n = ngx_http_rtk_audit_commit(r->connection->log, rlcf->audit, line,
-                                  l.pos);
-
-    ngx_http_rtk_metrics_audit(r, n == NGX_ERROR ? NGX_ERROR : NGX_OK,
-                               n == NGX_ERROR ? 0 : (size_t) n);
-
-    return n == NGX_ERROR ? NGX_ERROR : NGX_OK;
+    return ngx_http_rtk_audit_commit(r->connection->log, rlcf->audit, line,
+                                     l.pos);
 }
 
 

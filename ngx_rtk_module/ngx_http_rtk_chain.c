@@ -2,9 +2,9 @@
  * Copyright (C) ngx_rtk_module authors
  *
  * The audit chain: one per destination, across reloads, restarts, key
- * changes, rotations and failed writes.  ngx_http_rtk_audit_commit() is
- * the one place a formatted record is sealed (sequence, segment, MAC)
- * and written.  A new segment, and a new file, begins with a "link"
+ * changes, rotations and failed writes.  ngx_http_rtk_audit_chain() is
+ * the one place formatted records are sealed (sequence, segment, MAC)
+ * and written, a worker's batch at a time.  A new segment, and a new file, begins with a "link"
  * record naming what came before it; the records refused while the
  * destination could not be written are counted by a "gap" record in
  * front of the next one written.
@@ -69,6 +69,8 @@ static ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit,
 static ngx_int_t ngx_http_rtk_audit_write(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, struct iovec *iov, int n, size_t total,
     off_t offset);
+static ngx_int_t ngx_http_rtk_audit_send_lines(ngx_syslog_peer_t *peer,
+    u_char *p, size_t len);
 static ngx_int_t ngx_http_rtk_audit_send(ngx_syslog_peer_t *peer,
     u_char *rec, size_t len);
 
@@ -423,24 +425,25 @@ ngx_http_rtk_audit_parse_tail(ngx_http_rtk_audit_t *audit,
 /*
  * Under the zone's lock: a link record when a segment or a file begins,
  * a gap record when records were refused since the last one written,
- * then the record; sealed in chain order and written by one writev(2),
- * whole or not at all.  Holding the lock across the write keeps file
- * order equal to chain order for any number of workers.  The chain's
- * head moves only once the write succeeded.  The file carries the
- * guarantee; a syslog copy of it is sent after, and its failures only
- * logged.  Returns the bytes written, or NGX_ERROR.
+ * then a worker's batch of records (see ngx_http_rtk_batch.c); sealed in
+ * chain order and written by one writev(2), whole or not at all.
+ * Holding the lock across the write keeps file order equal to chain
+ * order for any number of workers.  The chain's head moves only once
+ * the write succeeded.  The file carries the guarantee; a syslog copy of
+ * it is sent after, and its failures only logged.  Returns the bytes
+ * written, or NGX_ERROR.
  */
 
 ssize_t
-ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
-    u_char *line, u_char *last)
+ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_batch_t *b)
 {
     u_char                 link[NGX_HTTP_RTK_LINK_MAX];
     u_char                 gap[NGX_HTTP_RTK_GAP_MAX];
     u_char                 rnd[NGX_HTTP_RTK_SEGMENT_LEN / 2];
-    u_char                *p;
+    u_char                *p, *q, *line;
     off_t                  offset;
-    size_t                 total;
+    size_t                 total, len;
     ngx_int_t              rc;
     ngx_uint_t             i, n;
     const char            *cause;
@@ -545,13 +548,24 @@ ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         iov[n++].iov_len = p - gap;
     }
 
-    p = ngx_http_rtk_audit_seal(audit, &seal, line, last);
-    if (p == NULL) {
-        goto mac_failed;
+    /* the batch's records, each a size_t length and its text */
+
+    p = b->out;
+
+    for (q = b->start; q < b->last; q += len) {
+        ngx_memcpy(&len, q, sizeof(size_t));
+        q += sizeof(size_t);
+
+        line = p;
+        p = ngx_http_rtk_audit_seal(audit, &seal, line,
+                                    ngx_cpymem(p, q, len));
+        if (p == NULL) {
+            goto mac_failed;
+        }
     }
 
-    iov[n].iov_base = line;
-    iov[n++].iov_len = p - line;
+    iov[n].iov_base = b->out;
+    iov[n++].iov_len = p - b->out;
 
     total = 0;
     for (i = 0; i < n; i++) {
@@ -565,8 +579,9 @@ ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         rc = NGX_OK;
 
         for (i = 0; i < n && rc == NGX_OK; i++) {
-            rc = ngx_http_rtk_audit_send(audit->syslog, iov[i].iov_base,
-                                         iov[i].iov_len);
+            rc = ngx_http_rtk_audit_send_lines(audit->syslog,
+                                               iov[i].iov_base,
+                                               iov[i].iov_len);
         }
 
         if (rc != NGX_OK) {
@@ -593,8 +608,9 @@ ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
     if (audit->mirror) {
         for (i = 0; i < n; i++) {
-            if (ngx_http_rtk_audit_send(audit->mirror, iov[i].iov_base,
-                                        iov[i].iov_len)
+            if (ngx_http_rtk_audit_send_lines(audit->mirror,
+                                              iov[i].iov_base,
+                                              iov[i].iov_len)
                 != NGX_OK
                 && audit->mirror_failed != ngx_time())
             {
@@ -618,7 +634,7 @@ mac_failed:
 
 refused:
 
-    chain->refused++;
+    chain->refused += b->records;
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -890,6 +906,33 @@ ngx_http_rtk_audit_write(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     }
 
     return NGX_ERROR;
+}
+
+
+/* one datagram per record of a run of lines */
+
+static ngx_int_t
+ngx_http_rtk_audit_send_lines(ngx_syslog_peer_t *peer, u_char *p,
+    size_t len)
+{
+    u_char  *last, *lf;
+
+    last = p + len;
+
+    while (p < last) {
+        lf = ngx_strlchr(p, last, LF);
+        if (lf == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_rtk_audit_send(peer, p, lf + 1 - p) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = lf + 1;
+    }
+
+    return NGX_OK;
 }
 
 

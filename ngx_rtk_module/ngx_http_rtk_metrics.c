@@ -59,6 +59,7 @@ typedef struct {
     ngx_atomic_t                   audit_records;
     ngx_atomic_t                   audit_failures;
     ngx_atomic_t                   audit_bytes;
+    ngx_atomic_t                   audit_writes;
     ngx_http_rtk_histogram_t       request_time;
     ngx_http_rtk_histogram_t       upstream_time;
     ngx_http_rtk_series_t          series[NGX_HTTP_RTK_METRICS_SERIES];
@@ -619,21 +620,29 @@ ngx_http_rtk_metrics_observe(ngx_http_rtk_histogram_t *h, ngx_msec_int_t ms)
 /* from the audit writer, once per record it tried to commit */
 
 void
-ngx_http_rtk_metrics_audit(ngx_http_request_t *r, ngx_int_t rc, size_t len)
+ngx_http_rtk_metrics_audit(ngx_int_t rc, ngx_uint_t n, size_t len)
 {
+    ngx_http_rtk_main_conf_t    *rmcf;
     ngx_http_rtk_metrics_shm_t  *m;
 
-    m = ngx_http_rtk_metrics_data(r);
-    if (m == NULL) {
+    /* records written outside a request count too: the worker's cycle */
+
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_rtk_module);
+
+    if (rmcf == NULL || rmcf->metrics->zone == NULL) {
         return;
     }
+
+    m = rmcf->metrics->zone->data;
 
     if (rc != NGX_OK) {
-        (void) ngx_atomic_fetch_add(&m->audit_failures, 1);
+        (void) ngx_atomic_fetch_add(&m->audit_failures, n);
         return;
     }
 
-    (void) ngx_atomic_fetch_add(&m->audit_records, 1);
+    (void) ngx_atomic_fetch_add(&m->audit_records, n);
+    (void) ngx_atomic_fetch_add(&m->audit_writes, 1);
     (void) ngx_atomic_fetch_add(&m->audit_bytes, (ngx_atomic_int_t) len);
 }
 
@@ -744,8 +753,13 @@ ngx_http_rtk_metrics_write(ngx_http_rtk_metrics_conf_t *mcf,
             "rtk_audit_write_failures_total %uA\n"
             "# HELP rtk_audit_bytes_total Bytes of audit records written.\n"
             "# TYPE rtk_audit_bytes_total counter\n"
-            "rtk_audit_bytes_total %uA\n",
-            m->audit_records, m->audit_failures, m->audit_bytes);
+            "rtk_audit_bytes_total %uA\n"
+            "# HELP rtk_audit_writes_total Writes of audit records: the "
+            "records of one event loop turn go together.\n"
+            "# TYPE rtk_audit_writes_total counter\n"
+            "rtk_audit_writes_total %uA\n",
+            m->audit_records, m->audit_failures, m->audit_bytes,
+            m->audit_writes);
 
     return ngx_http_rtk_metrics_config(mcf, m, p, last);
 }

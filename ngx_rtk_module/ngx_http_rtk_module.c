@@ -42,6 +42,7 @@ static char *ngx_http_rtk_policy(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_rtk_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtk_init_direct(ngx_cycle_t *cycle,
     ngx_http_rtk_main_conf_t *rmcf);
+static void ngx_http_rtk_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_rtk_policy_cleanup(void *data);
 static void ngx_http_rtk_ctx_cleanup(void *data);
 
@@ -140,7 +141,7 @@ ngx_module_t  ngx_http_rtk_module = {
     ngx_http_rtk_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_rtk_exit_process,             /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -664,7 +665,15 @@ ngx_http_rtk_init_process(ngx_cycle_t *cycle)
 
     ngx_http_rtk_init_direct(cycle, rmcf);
 
-    return NGX_OK;
+    return ngx_http_rtk_summary_init_process(cycle, rmcf);
+}
+
+
+static void
+ngx_http_rtk_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_rtk_summary_exit_process(cycle);
+    ngx_http_rtk_audit_exit_process(cycle);
 }
 
 

@@ -243,7 +243,45 @@ ngx_http_rtk_body_handler(ngx_http_request_t *r)
 
     rc = ngx_http_rtk_decide(r, ctx);
 
+    if (rc == NGX_AGAIN) {
+        /* until its decision record is written, see ngx_http_rtk_batch.c */
+        r->write_event_handler = ngx_http_request_empty_handler;
+        return;
+    }
+
     ngx_http_rtk_continue(r, ctx, rc);
+}
+
+
+/*
+ * The decision record of a forwarding request was written (NGX_OK), or
+ * could not be with fail=closed: the request goes on, and the reference
+ * the audit writer took while it waited is released.
+ */
+
+void
+ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_rtk_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+
+    if (rc == NGX_OK) {
+        rc = NGX_DECLINED;
+
+    } else {
+        ctx->forward = 0;
+
+        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_SERVICE_UNAVAILABLE,
+                            RTK_E_AUDIT_UNAVAILABLE,
+                            "the audit log cannot be written");
+
+        rc = NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    ngx_http_rtk_continue(r, ctx, rc);
+
+    ngx_http_finalize_request(r, NGX_DONE);
 }
 
 
@@ -256,10 +294,9 @@ ngx_http_rtk_body_handler(ngx_http_request_t *r)
  * no other location's handler, error_page and the log phase work as
  * they do for any answer, and r->main->count is nginx's.
  *
- * A decision that waits for its audit record to be written would take a
- * reference (r->main->count++) in the body handler instead, then call
- * this when the record is written, then ngx_http_finalize_request(r,
- * NGX_DONE) and ngx_http_run_posted_requests().
+ * A decision that waits for its audit record to be written holds a
+ * reference (r->main->count) meanwhile; ngx_http_rtk_decided() comes
+ * here once the record is written, then releases it.
  */
 
 void
@@ -285,7 +322,8 @@ ngx_http_rtk_continue(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
 /*
  * NGX_DECLINED: allowed, rebuilt, its decision record written, to be
- * forwarded; else the status that answers it.
+ * forwarded; NGX_AGAIN: the same once its record is written; else the
+ * status that answers it.
  */
 
 static ngx_int_t
@@ -328,7 +366,13 @@ ngx_http_rtk_decide(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
     ctx->forward = 1;
 
-    if (ngx_http_rtk_audit_decision(r, ctx) != NGX_OK) {
+    rc = ngx_http_rtk_audit_decision(r, ctx, 1);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK) {
         ctx->forward = 0;
 
         (void) rtk_txn_fail(txn, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -775,7 +819,7 @@ ngx_http_rtk_refuse_pass(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
                         "not pass the gateway again");
 
     if (ctx->conf && ctx->conf->audit) {
-        (void) ngx_http_rtk_audit_decision(r, ctx);
+        (void) ngx_http_rtk_audit_decision(r, ctx, 0);
     }
 
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -828,8 +872,12 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
         ctx->txn.routed = 1;
     }
 
-    if (!ctx->decision_logged) {
-        (void) ngx_http_rtk_audit_decision(r, ctx);
+    /* a flood's refusals are counted, not written one by one */
+
+    if (!ctx->decision_logged
+        && ngx_http_rtk_summary_add(r, ctx) != NGX_OK)
+    {
+        (void) ngx_http_rtk_audit_decision(r, ctx, 0);
     }
 
     if (ctx->forwarded) {

@@ -12,8 +12,6 @@
 
 static ngx_int_t ngx_http_rtk_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_rtk_caller(ngx_http_request_t *r,
-    ngx_http_rtk_ctx_t *ctx, ngx_str_t *caller);
 
 
 #define NGX_HTTP_RTK_VAR_CALLER       0
@@ -98,7 +96,7 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     case NGX_HTTP_RTK_VAR_CALLER:
 
-        if (ngx_http_rtk_caller(r, ctx, &caller) != NGX_OK) {
+        if (ngx_http_rtk_caller_value(r, ctx, &caller) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -180,8 +178,8 @@ ngx_http_rtk_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
  * refuses as an identity, and unidentified callers share one key.
  */
 
-static ngx_int_t
-ngx_http_rtk_caller(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+ngx_int_t
+ngx_http_rtk_caller_value(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_str_t *caller)
 {
     if (ctx->txn.caller_len) {

@@ -1,0 +1,299 @@
+
+/*
+ * Copyright (C) ngx_rtk_module authors
+ *
+ * Group commit.  The records a worker makes in one turn of its event
+ * loop wait in its batch; a posted event, run after every other event
+ * of the turn, has ngx_http_rtk_audit_chain() seal them under the
+ * zone's lock and write them with one writev(2) (and one fsync()).  A
+ * request that forwards waits for its decision record:
+ * ngx_http_rtk_decided() resumes it once the write has succeeded, so no
+ * byte goes upstream before its record is in the file.
+ */
+
+
+#include "ngx_http_rtk.h"
+
+
+#define NGX_HTTP_RTK_BATCH_SIZE     16384
+
+
+static ngx_http_rtk_batch_t *ngx_http_rtk_batch_get(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit);
+static ngx_int_t ngx_http_rtk_batch_grow(ngx_log_t *log, u_char **start,
+    size_t *size, size_t used, size_t need);
+static void ngx_http_rtk_batch_handler(ngx_event_t *ev);
+static void ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit,
+    ngx_log_t *log);
+
+
+/* a record joins this turn's batch; NGX_ERROR: it cannot be kept */
+
+ngx_int_t
+ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    u_char *line, u_char *last)
+{
+    size_t                 len, used, size;
+    ngx_http_rtk_batch_t  *b;
+
+    b = ngx_http_rtk_batch_get(log, audit);
+    if (b == NULL) {
+        goto failed;
+    }
+
+    len = last - line;
+
+    if ((size_t) (b->end - b->last) < sizeof(size_t) + len) {
+        used = b->last - b->start;
+        size = b->end - b->start;
+
+        if (ngx_http_rtk_batch_grow(log, &b->start, &size, used,
+                                    sizeof(size_t) + len)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+
+        b->last = b->start + used;
+        b->end = b->start + size;
+    }
+
+    ngx_memcpy(b->last, &len, sizeof(size_t));
+    b->last = ngx_cpymem(b->last + sizeof(size_t), line, len);
+    b->records++;
+
+    if (!b->event.posted) {
+        ngx_post_event(&b->event, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_CRIT, log, 0,
+                  "rtk: no memory to keep an audit record of \"%V\"",
+                  &audit->path);
+
+    ngx_http_rtk_metrics_audit(NGX_ERROR, 1, 0);
+
+    return NGX_ERROR;
+}
+
+
+/* the request resumes in ngx_http_rtk_decided() after the batch's write */
+
+ngx_int_t
+ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit)
+{
+    size_t                 size;
+    ngx_http_rtk_batch_t  *b;
+
+    b = audit->batch;
+
+    if (b == NULL || b->records == 0) {
+        return NGX_ERROR;
+    }
+
+    if (b->nwaiters == b->nalloc) {
+        size = b->nalloc * sizeof(ngx_http_request_t *);
+
+        if (ngx_http_rtk_batch_grow(r->connection->log,
+                                    (u_char **) &b->waiters, &size, size,
+                                    sizeof(ngx_http_request_t *))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        b->nalloc = size / sizeof(ngx_http_request_t *);
+    }
+
+    b->waiters[b->nwaiters++] = r;
+    r->main->count++;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_rtk_batch_t *
+ngx_http_rtk_batch_get(ngx_log_t *log, ngx_http_rtk_audit_t *audit)
+{
+    ngx_http_rtk_batch_t  *b;
+
+    if (audit->batch) {
+        return audit->batch;
+    }
+
+    b = ngx_calloc(sizeof(ngx_http_rtk_batch_t), log);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->event.handler = ngx_http_rtk_batch_handler;
+    b->event.data = audit;
+    b->event.log = ngx_cycle->log;
+
+    audit->batch = b;
+
+    return b;
+}
+
+
+/* at least used + need bytes, twice as many as before, the rest copied */
+
+static ngx_int_t
+ngx_http_rtk_batch_grow(ngx_log_t *log, u_char **start, size_t *size,
+    size_t used, size_t need)
+{
+    u_char  *p;
+    size_t   n;
+
+    n = ngx_max(2 * *size, used + need + NGX_HTTP_RTK_BATCH_SIZE);
+
+    p = ngx_alloc(n, log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (*start) {
+        ngx_memcpy(p, *start, used);
+        ngx_free(*start);
+    }
+
+    *start = p;
+    *size = n;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtk_batch_handler(ngx_event_t *ev)
+{
+    ngx_http_rtk_batch_flush(ev->data, ev->log);
+}
+
+
+static void
+ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
+{
+    size_t                  need;
+    ssize_t                 n;
+    ngx_int_t               rc;
+    ngx_uint_t              i, records, nalloc;
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r, **waiters;
+    ngx_http_rtk_batch_t   *b;
+
+    b = audit->batch;
+
+    if (b == NULL || b->records == 0) {
+        return;
+    }
+
+    if (b->event.posted) {
+        ngx_delete_posted_event(&b->event);
+    }
+
+    records = b->records;
+
+    /* the records sealed: each gains at most the chain's fields */
+
+    need = (b->last - b->start) + records * NGX_HTTP_RTK_AUDIT_TAIL;
+
+    n = NGX_ERROR;
+
+    if (b->out_size >= need
+        || ngx_http_rtk_batch_grow(log, &b->out, &b->out_size, 0, need)
+           == NGX_OK)
+    {
+        n = ngx_http_rtk_audit_chain(log, audit, b);
+    }
+
+    rc = (n == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+
+    ngx_http_rtk_metrics_audit(rc, records, rc == NGX_OK ? (size_t) n : 0);
+
+    b->last = b->start;
+    b->records = 0;
+
+    /* fail=open: the requests go on without their records */
+
+    if (rc != NGX_OK && audit->fail_open) {
+        rc = NGX_OK;
+    }
+
+    /*
+     * The waiters are taken out first: a request resumed here may make
+     * records, and they wait for the next turn.
+     */
+
+    waiters = b->waiters;
+    records = b->nwaiters;
+    nalloc = b->nalloc;
+
+    b->waiters = NULL;
+    b->nwaiters = 0;
+    b->nalloc = 0;
+
+    for (i = 0; i < records; i++) {
+        r = waiters[i];
+        c = r->connection;
+
+        ngx_http_rtk_decided(r, rc);
+        ngx_http_run_posted_requests(c);
+    }
+
+    if (b->waiters == NULL) {
+        b->waiters = waiters;
+        b->nalloc = nalloc;
+
+    } else if (waiters) {
+        ngx_free(waiters);
+    }
+}
+
+
+/* a worker that exits writes what it holds, and frees its batches */
+
+void
+ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_http_rtk_batch_t       *b;
+    ngx_http_rtk_audit_t      **audits;
+    ngx_http_rtk_main_conf_t   *rmcf;
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtk_module);
+
+    if (rmcf == NULL) {
+        return;
+    }
+
+    audits = rmcf->audits.elts;
+
+    for (i = 0; i < rmcf->audits.nelts; i++) {
+        b = audits[i]->batch;
+
+        if (b == NULL) {
+            continue;
+        }
+
+        ngx_http_rtk_batch_flush(audits[i], cycle->log);
+
+        if (b->start) {
+            ngx_free(b->start);
+        }
+
+        if (b->out) {
+            ngx_free(b->out);
+        }
+
+        if (b->waiters) {
+            ngx_free(b->waiters);
+        }
+
+        ngx_free(b);
+        audits[i]->batch = NULL;
+    }
+}
