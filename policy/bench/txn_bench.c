@@ -51,8 +51,8 @@
 
 /* 122 bytes: the edit an internal tool sends */
 #define RTK_BENCH_BODY                                                      \
-    "{\"name\":\"prod\",\"url\":\"https://hooks.example.com/rtk\","          \
-    "\"events\":[\"meeting.started\",\"recording.statusUpdate\"],"         \
+    "{\"name\":\"prod\",\"url\":\"https://hooks.example.com/rtk\","         \
+    "\"events\":[\"meeting.started\",\"recording.statusUpdate\"],"          \
     "\"enabled\":true}"
 
 
