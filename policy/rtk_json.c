@@ -21,6 +21,30 @@ static const char  rtk_json_hex[] = "0123456789abcdef";
 
 
 /*
+ * The bytes the prelude must look at: NUL, VT, FF, '"', '\\' and all
+ * of 0x80 and above; every other byte it steps over, in a string or not.
+ */
+
+#define RTK_JSON_HIGH                                                        \
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+
+static const unsigned char  rtk_json_prelude_stop[256] = {
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0,     /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    RTK_JSON_HIGH, RTK_JSON_HIGH, RTK_JSON_HIGH, RTK_JSON_HIGH,   /* 0x80 */
+    RTK_JSON_HIGH, RTK_JSON_HIGH, RTK_JSON_HIGH, RTK_JSON_HIGH
+};
+
+#undef RTK_JSON_HIGH
+
+
+/*
  * The length of the well-formed UTF-8 sequence at p (2 to 4), or 0:
  * overlong forms, surrogates and code points above U+10FFFF are not
  * well-formed (Unicode, table 3-7).
@@ -278,6 +302,18 @@ rtk_json_prelude(const unsigned char *p, size_t len, size_t *pos,
     }
 
     while (p < end) {
+
+        /* most bytes need nothing: step over them in a tight loop */
+
+        if (!rtk_json_prelude_stop[*p]) {
+            p++;
+
+            while (p < end && !rtk_json_prelude_stop[*p]) {
+                p++;
+            }
+
+            continue;
+        }
 
         if (*p == '\0') {
             *what = "NUL byte";
