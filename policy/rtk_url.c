@@ -59,12 +59,71 @@ static const char *rtk_url_path(const unsigned char *p,
 static const char *rtk_url_query(const unsigned char *p,
     const unsigned char *last);
 static size_t rtk_url_canonical_len(const rtk_url_parts_t *parts);
-static int rtk_url_alnum(unsigned c);
 static int rtk_url_hex(unsigned c);
 static int rtk_url_pchar(unsigned c);
 
 
 static const unsigned char  rtk_url_root[] = "/";
+
+
+#define RTK_URL_BAD              0x01   /* never in a URL: see bytes() */
+#define RTK_URL_PCHAR            0x02   /* RFC 3986 pchar, no pct-encoded */
+#define RTK_URL_HOST             0x04   /* alnum, '-' and '.' */
+
+#define RTK_URL_A                (RTK_URL_PCHAR | RTK_URL_HOST)
+#define RTK_URL_P                RTK_URL_PCHAR
+#define RTK_URL_H                (RTK_URL_PCHAR | RTK_URL_HOST)
+#define RTK_URL_X                RTK_URL_BAD
+
+#define RTK_URL_ROW_X                                                        \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X
+
+#define RTK_URL_ROW_A                                                        \
+    RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,                              \
+    RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A
+
+/* what each byte is; one lookup instead of a chain of comparisons */
+static const unsigned char  rtk_url_class[256] = {
+    RTK_URL_ROW_X, RTK_URL_ROW_X,                             /* 0x00 */
+
+    /* ' ' ! " # $ % & ' ( ) * + , - . / */
+    RTK_URL_X, RTK_URL_P, 0, 0, RTK_URL_P, 0, RTK_URL_P, RTK_URL_P,
+    RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_H,
+    RTK_URL_H, 0,
+
+    /* 0-9 : ; < = > ? */
+    RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_P, RTK_URL_P, 0, RTK_URL_P, 0, 0,
+
+    /* @ A-O */
+    RTK_URL_P, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
+
+    /* P-Z [ \ ] ^ _ */
+    RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    0, RTK_URL_X, 0, 0, RTK_URL_P,
+
+    /* ` a-o */
+    0, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
+
+    /* p-z { | } ~ DEL */
+    RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    0, 0, 0, RTK_URL_P, RTK_URL_X,
+
+    RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, /* 0x80 */
+    RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X
+};
+
+#undef RTK_URL_A
+#undef RTK_URL_P
+#undef RTK_URL_H
+#undef RTK_URL_X
+#undef RTK_URL_ROW_X
+#undef RTK_URL_ROW_A
 
 
 int
@@ -341,6 +400,10 @@ rtk_url_bytes(const unsigned char *s, size_t len)
 
     for (i = 0; i < len; i++) {
 
+        if (!(rtk_url_class[s[i]] & RTK_URL_BAD)) {
+            continue;
+        }
+
         if (s[i] >= 0x80) {
             return "non-ASCII character";
         }
@@ -481,7 +544,7 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
     }
 
     for (i = 0; i < n; i++) {
-        if (!rtk_url_alnum(p[i]) && p[i] != '-' && p[i] != '.') {
+        if (!(rtk_url_class[p[i]] & RTK_URL_HOST)) {
             return "invalid character in the host";
         }
     }
@@ -966,14 +1029,6 @@ rtk_url_canonical_len(const rtk_url_parts_t *parts)
 }
 
 
-static int
-rtk_url_alnum(unsigned c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9');
-}
-
-
 /* the digit's value plus one, or 0 */
 
 static int
@@ -998,17 +1053,5 @@ rtk_url_hex(unsigned c)
 static int
 rtk_url_pchar(unsigned c)
 {
-    if (rtk_url_alnum(c)) {
-        return 1;
-    }
-
-    switch (c) {
-    case '-': case '.': case '_': case '~':
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@':
-        return 1;
-    }
-
-    return 0;
+    return (rtk_url_class[c & 0xff] & RTK_URL_PCHAR) != 0;
 }
