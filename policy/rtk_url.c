@@ -44,8 +44,6 @@ static const char *rtk_url_authority(rtk_url_parts_t *parts,
     const unsigned char *p, const unsigned char *last, int pattern);
 static const char *rtk_url_host_name(rtk_url_parts_t *parts,
     const unsigned char *p, const unsigned char *last);
-static int rtk_url_ipv4_attempt(const unsigned char *p,
-    const unsigned char *last);
 static int rtk_url_ipv4_canonical(const unsigned char *p,
     const unsigned char *last);
 static const char *rtk_url_ipv6(rtk_url_parts_t *parts,
@@ -530,7 +528,9 @@ static const char *
 rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
     const unsigned char *last)
 {
-    size_t                i, n;
+    size_t                i, n, lim;
+    unsigned              c, bad, pct, digits, ldigits;
+    const char           *lfail;
     const unsigned char  *q, *label;
 
     n = last - p;
@@ -539,14 +539,73 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         return "empty host";
     }
 
-    if (memchr(p, '%', n) != NULL) {
+    /*
+     * One pass records what the checks below need, in their order: a
+     * '%', any other invalid byte, the first label that fails, the
+     * IPv4 forms; the host is copied in lowercase on the way.
+     */
+
+    lim = (n <= RTK_HOST_MAX) ? n : 0;
+    bad = 0;
+    pct = 0;
+    digits = 1;
+    ldigits = 1;
+    lfail = NULL;
+    label = p;
+
+    for (q = p, i = 0; q <= last; q++, i++) {
+
+        if (q == last || *q == '.') {
+            if (lfail != NULL) {
+                /* void */
+
+            } else if (q == label) {
+                lfail = "empty label in the host";
+
+            } else if (q - label > RTK_URL_LABEL_MAX) {
+                lfail = "host label is too long";
+
+            } else if (label[0] == '-' || q[-1] == '-') {
+                lfail = "host label starts or ends with '-'";
+            }
+
+            if (q == last) {
+                break;
+            }
+
+            if (i < lim) {
+                parts->host[i] = '.';
+            }
+
+            label = q + 1;
+            ldigits = 1;
+            continue;
+        }
+
+        c = *q;
+
+        if (!(rtk_url_class[c] & RTK_URL_HOST)) {
+            bad = 1;
+            pct |= (c == '%');
+            continue;
+        }
+
+        if (c - '0' > 9) {
+            digits = 0;
+            ldigits = 0;
+        }
+
+        if (i < lim) {
+            parts->host[i] = (char) (c + ((c - 'A' < 26) << 5));
+        }
+    }
+
+    if (pct) {
         return "percent-encoding in the host is not allowed";
     }
 
-    for (i = 0; i < n; i++) {
-        if (!(rtk_url_class[p[i]] & RTK_URL_HOST)) {
-            return "invalid character in the host";
-        }
+    if (bad) {
+        return "invalid character in the host";
     }
 
     if (n > RTK_HOST_MAX) {
@@ -557,30 +616,16 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         return "trailing dot in the host";
     }
 
-    for (label = p; /* void */; label = q + 1) {
-
-        for (q = label; q < last && *q != '.'; q++) {
-            /* void */
-        }
-
-        if (q == label) {
-            return "empty label in the host";
-        }
-
-        if (q - label > RTK_URL_LABEL_MAX) {
-            return "host label is too long";
-        }
-
-        if (label[0] == '-' || q[-1] == '-') {
-            return "host label starts or ends with '-'";
-        }
-
-        if (q == last) {
-            break;
-        }
+    if (lfail != NULL) {
+        return lfail;
     }
 
-    if (rtk_url_ipv4_attempt(p, last)) {
+    /* what inet_aton() or a browser could take for an IPv4 address */
+
+    if (digits || ldigits
+        || (last - label >= 2 && label[0] == '0'
+            && (label[1] | 0x20) == 'x'))
+    {
         if (!rtk_url_ipv4_canonical(p, last)) {
             return "ambiguous IPv4 address form";
         }
@@ -591,56 +636,10 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         parts->host_type = RTK_URL_HOST_NAME;
     }
 
-    for (i = 0; i < n; i++) {
-        parts->host[i] = (p[i] >= 'A' && p[i] <= 'Z') ? p[i] | 0x20 : p[i];
-    }
-
     parts->host[n] = '\0';
     parts->host_len = n;
 
     return NULL;
-}
-
-
-/*
- * Whatever inet_aton() or a browser could take for an IPv4 address:
- * digits and dots only, or a last label that is a number (decimal,
- * octal or "0x" hex).
- */
-
-static int
-rtk_url_ipv4_attempt(const unsigned char *p, const unsigned char *last)
-{
-    int                   digits;
-    const unsigned char  *q, *label;
-
-    digits = 1;
-    label = p;
-
-    for (q = p; q < last; q++) {
-        if (*q == '.') {
-            label = q + 1;
-
-        } else if (*q < '0' || *q > '9') {
-            digits = 0;
-        }
-    }
-
-    if (digits) {
-        return 1;
-    }
-
-    if (last - label >= 2 && label[0] == '0' && (label[1] | 0x20) == 'x') {
-        return 1;
-    }
-
-    for (q = label; q < last; q++) {
-        if (*q < '0' || *q > '9') {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
