@@ -15,6 +15,8 @@
 
 
 static int rtk_json_hex4(const unsigned char *p, const unsigned char *end);
+static const unsigned char *rtk_json_plain_run(const unsigned char *p,
+    const unsigned char *end);
 
 
 static const char  rtk_json_hex[] = "0123456789abcdef";
@@ -306,12 +308,7 @@ rtk_json_prelude(const unsigned char *p, size_t len, size_t *pos,
         /* most bytes need nothing: step over them in a tight loop */
 
         if (!rtk_json_prelude_stop[*p]) {
-            p++;
-
-            while (p < end && !rtk_json_prelude_stop[*p]) {
-                p++;
-            }
-
+            p = rtk_json_plain_run(p + 1, end);
             continue;
         }
 
@@ -405,6 +402,41 @@ failed:
     *pos = p - start;
 
     return RTK_ERROR;
+}
+
+
+/* the first byte from p on that the prelude must look at, or end */
+
+static const unsigned char *
+rtk_json_plain_run(const unsigned char *p, const unsigned char *end)
+{
+    /* four bytes a step: one comparison of the end for four lookups */
+
+    while (end - p >= 4) {
+        if (rtk_json_prelude_stop[p[0]]) {
+            return p;
+        }
+
+        if (rtk_json_prelude_stop[p[1]]) {
+            return p + 1;
+        }
+
+        if (rtk_json_prelude_stop[p[2]]) {
+            return p + 2;
+        }
+
+        if (rtk_json_prelude_stop[p[3]]) {
+            return p + 3;
+        }
+
+        p += 4;
+    }
+
+    while (p < end && !rtk_json_prelude_stop[*p]) {
+        p++;
+    }
+
+    return p;
 }
 
 
