@@ -223,6 +223,18 @@ rtk_canon_len(const unsigned char *s, size_t len)
     end = s + len;
 
     while (p < end) {
+
+        /* plain bytes are the common case: four a step */
+
+        if (end - p >= 4
+            && (rtk_canon_escape[p[0]] | rtk_canon_escape[p[1]]
+                | rtk_canon_escape[p[2]] | rtk_canon_escape[p[3]])
+               == 0)
+        {
+            p += 4;
+            continue;
+        }
+
         c = rtk_canon_escape[*p];
 
         if (c == 0) {
