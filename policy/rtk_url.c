@@ -67,6 +67,7 @@ static const unsigned char  rtk_url_root[] = "/";
 #define RTK_URL_BAD              0x01   /* never in a URL: see bytes() */
 #define RTK_URL_PCHAR            0x02   /* RFC 3986 pchar, no pct-encoded */
 #define RTK_URL_HOST             0x04   /* alnum, '-' and '.' */
+#define RTK_URL_AUTH             0x08   /* '@', '/', '?', '#' */
 
 #define RTK_URL_A                (RTK_URL_PCHAR | RTK_URL_HOST)
 #define RTK_URL_P                RTK_URL_PCHAR
@@ -88,16 +89,16 @@ static const unsigned char  rtk_url_class[256] = {
     RTK_URL_ROW_X, RTK_URL_ROW_X,                             /* 0x00 */
 
     /* ' ' ! " # $ % & ' ( ) * + , - . / */
-    RTK_URL_X, RTK_URL_P, 0, 0, RTK_URL_P, 0, RTK_URL_P, RTK_URL_P,
-    RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_H,
-    RTK_URL_H, 0,
+    RTK_URL_X, RTK_URL_P, 0, RTK_URL_AUTH, RTK_URL_P, 0, RTK_URL_P,
+    RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P,
+    RTK_URL_H, RTK_URL_H, RTK_URL_AUTH,
 
     /* 0-9 : ; < = > ? */
     RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A,
-    RTK_URL_P, RTK_URL_P, 0, RTK_URL_P, 0, 0,
+    RTK_URL_P, RTK_URL_P, 0, RTK_URL_P, 0, RTK_URL_AUTH,
 
     /* @ A-O */
-    RTK_URL_P, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_P | RTK_URL_AUTH, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
     RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
 
     /* P-Z [ \ ] ^ _ */
@@ -323,16 +324,30 @@ rtk_url_split(rtk_url_parts_t *parts, const unsigned char *s, size_t len,
      * userinfo to lax parsers.
      */
 
-    for (q = p; q < end && *q != '/'; q++) {
+    last = NULL;
+
+    for (q = p; q < end; q++) {
+
+        if (!(rtk_url_class[*q] & RTK_URL_AUTH)) {
+            continue;
+        }
+
+        if (*q == '/') {
+            break;
+        }
+
         if (*q == '@') {
             return "userinfo is not allowed";
         }
+
+        /* the first '?' or '#' ends the authority */
+        if (last == NULL) {
+            last = q;
+        }
     }
 
-    for (last = p; last < end; last++) {
-        if (*last == '/' || *last == '?' || *last == '#') {
-            break;
-        }
+    if (last == NULL) {
+        last = q;
     }
 
     reason = rtk_url_authority(parts, p, last, pattern);
@@ -487,8 +502,9 @@ rtk_url_authority(rtk_url_parts_t *parts, const unsigned char *p,
         }
 
     } else {
-        for (q = p; q < last && *q != ':'; q++) {
-            /* void */
+        q = memchr(p, ':', last - p);
+        if (q == NULL) {
+            q = last;
         }
 
         if (pattern && q - p >= 2 && p[0] == '*' && p[1] == '.') {
