@@ -115,12 +115,6 @@ const char *const  rtk_event_names[RTK_EVENT_COUNT] = {
 };
 
 
-/* the lengths of rtk_event_names */
-static const unsigned char  rtk_event_lens[RTK_EVENT_COUNT] = {
-    15, 13, 25, 23, 22, 26, 18, 18, 15
-};
-
-
 const char *const  rtk_field_names[4] = {
     "enabled",
     "events",
@@ -147,15 +141,47 @@ static const yajl_callbacks  rtk_body_callbacks = {
 int
 rtk_event_lookup(const unsigned char *s, size_t len)
 {
-    int  i;
+    /* the length picks one or two candidates: one comparison each */
 
-    for (i = 0; i < RTK_EVENT_COUNT; i++) {
-        if (rtk_event_lens[i] == len
-            && memcmp(rtk_event_names[i], s, len) == 0)
-        {
-            return i;
-        }
+#define rtk_event_is(i, name)                                                \
+    if (memcmp(s, name, sizeof(name) - 1) == 0) {                            \
+        return i;                                                            \
     }
+
+    switch (len) {
+
+    case 13:
+        rtk_event_is(1, "meeting.ended");
+        break;
+
+    case 15:
+        rtk_event_is(0, "meeting.started");
+        rtk_event_is(8, "meeting.summary");
+        break;
+
+    case 18:
+        rtk_event_is(6, "meeting.chatSynced");
+        rtk_event_is(7, "meeting.transcript");
+        break;
+
+    case 22:
+        rtk_event_is(4, "recording.statusUpdate");
+        break;
+
+    case 23:
+        rtk_event_is(3, "meeting.participantLeft");
+        break;
+
+    case 25:
+        rtk_event_is(2, "meeting.participantJoined");
+        break;
+
+    case 26:
+        rtk_event_is(5, "livestreaming.statusUpdate");
+        break;
+    }
+
+#undef rtk_event_is
 
     return -1;
 }
@@ -737,26 +763,18 @@ rtk_body_url(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
 static int
 rtk_body_field(const unsigned char *s, size_t len)
 {
-    int  i;
-
     switch (len) {
     case 7:
-        i = 0;
-        break;
+        return memcmp(s, "enabled", 7) == 0 ? 0 : -1;
     case 6:
-        i = 1;
-        break;
+        return memcmp(s, "events", 6) == 0 ? 1 : -1;
     case 4:
-        i = 2;
-        break;
+        return memcmp(s, "name", 4) == 0 ? 2 : -1;
     case 3:
-        i = 3;
-        break;
+        return memcmp(s, "url", 3) == 0 ? 3 : -1;
     default:
         return -1;
     }
-
-    return memcmp(rtk_field_names[i], s, len) == 0 ? i : -1;
 }
 
 
