@@ -25,6 +25,8 @@ static int rtk_route_literal(const rtk_route_seg_t *seg, const char *s,
     size_t n);
 static int rtk_route_hex(const unsigned char *p, size_t len);
 static int rtk_route_uuid(const unsigned char *p, size_t len);
+static int rtk_route_fast(rtk_route_t *route, const unsigned char *p,
+    size_t len);
 
 
 /* 1 for '0' to '9' and 'a' to 'f' */
@@ -46,6 +48,10 @@ rtk_route_parse(rtk_route_t *route, const unsigned char *target, size_t len,
 
     if (len == 0 || target[0] != '/') {
         return rtk_error_set(err, RTK_E_ROUTE_NOT_FOUND, "unknown path");
+    }
+
+    if (rtk_route_fast(route, target, len)) {
+        return RTK_OK;
     }
 
     /* the raw target is checked as a whole before it is split */
@@ -181,6 +187,101 @@ rtk_route_parse(rtk_route_t *route, const unsigned char *target, size_t len,
     }
 
     return RTK_OK;
+}
+
+
+/*
+ * The route as clients send it, with the prefix, read in place: what
+ * this accepts the general parser accepts too, with the same result
+ * (ids, literals and '/' leave no room for '%', '?', empty or dot
+ * segments); anything else, refusals included, is left to it.
+ */
+
+static int
+rtk_route_fast(rtk_route_t *route, const unsigned char *p, size_t len)
+{
+    size_t                app_len;
+    const unsigned char  *end, *account, *app, *hook;
+
+    static const char  head[] = "/client/v4/accounts/";
+    static const char  kit[] = "/realtime/kit/";
+    static const char  hooks[] = "/webhooks";
+
+    if (len < sizeof(head) - 1 + RTK_ACCOUNT_ID_LEN + sizeof(kit) - 1
+              + RTK_APP_KEY_LEN + sizeof(hooks) - 1
+        || memcmp(p, head, sizeof(head) - 1) != 0)
+    {
+        return 0;
+    }
+
+    end = p + len;
+
+    account = p + sizeof(head) - 1;
+    p = account + RTK_ACCOUNT_ID_LEN;
+
+    if (!rtk_route_hex(account, RTK_ACCOUNT_ID_LEN)
+        || memcmp(p, kit, sizeof(kit) - 1) != 0)
+    {
+        return 0;
+    }
+
+    app = p + sizeof(kit) - 1;
+
+    /* the length check above leaves room for a 32-digit app id */
+
+    if (app[RTK_APP_KEY_LEN] == '/') {
+        app_len = RTK_APP_KEY_LEN;
+
+    } else if (end - app > RTK_UUID_LEN && app[RTK_UUID_LEN] == '/') {
+        app_len = RTK_UUID_LEN;
+
+    } else {
+        return 0;
+    }
+
+    p = app + app_len;
+
+    if ((size_t) (end - p) < sizeof(hooks) - 1
+        || memcmp(p, hooks, sizeof(hooks) - 1) != 0)
+    {
+        return 0;
+    }
+
+    p += sizeof(hooks) - 1;
+    hook = NULL;
+
+    if (p != end) {
+        if (end - p != 1 + RTK_UUID_LEN || *p != '/'
+            || !rtk_route_uuid(p + 1, RTK_UUID_LEN))
+        {
+            return 0;
+        }
+
+        hook = p + 1;
+    }
+
+    if (rtk_route_app_key(app, app_len, route->app_key) != RTK_OK) {
+        return 0;
+    }
+
+    memcpy(route->account, account, RTK_ACCOUNT_ID_LEN);
+    route->account[RTK_ACCOUNT_ID_LEN] = '\0';
+
+    memcpy(route->app, app, app_len);
+    route->app[app_len] = '\0';
+    route->app_len = app_len;
+
+    route->item = (hook != NULL);
+    route->webhook_len = 0;
+    route->webhook[0] = '\0';
+
+    if (hook != NULL) {
+        memcpy(route->webhook, hook, RTK_UUID_LEN);
+        route->webhook[RTK_UUID_LEN] = '\0';
+        route->webhook_len = RTK_UUID_LEN;
+    }
+
+    return 1;
 }
 
 
