@@ -98,8 +98,8 @@ static const unsigned char  rtk_url_class[256] = {
     RTK_URL_P, RTK_URL_P, 0, RTK_URL_P, 0, RTK_URL_AUTH,
 
     /* @ A-O */
-    RTK_URL_P | RTK_URL_AUTH, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
-    RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
+    RTK_URL_P | RTK_URL_AUTH, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
 
     /* P-Z [ \ ] ^ _ */
     RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
