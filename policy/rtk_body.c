@@ -55,7 +55,6 @@ typedef struct {
     rtk_alloc_pt             alloc;
     void                    *pool;
     yajl_handle              handle;
-    rtk_body_arena_t        *arena;
 
     size_t                   depth;      /* open containers */
     size_t                   end;        /* where the document ended */
@@ -223,7 +222,6 @@ rtk_body_parse(rtk_body_t *body, int op, const unsigned char *data,
     ctx.body = body;
     ctx.alloc = alloc;
     ctx.pool = pool;
-    ctx.arena = &arena;
 
     arena.used = 0;
     arena.last = 0;
