@@ -9,6 +9,7 @@
  */
 
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +66,7 @@ typedef struct {
     unsigned                 nomem:1;
     unsigned                 finishing:1;
 
-    rtk_error_t              error;      /* the first error found */
+    rtk_error_t              error;      /* the first error; stays last */
 } rtk_body_ctx_t;
 
 
@@ -218,7 +219,8 @@ rtk_body_parse(rtk_body_t *body, int op, const unsigned char *data,
                              "invalid JSON: %s at offset %zu", what, pos);
     }
 
-    memset(&ctx, 0, sizeof(rtk_body_ctx_t));
+    /* the error is written whole when it is found: not cleared here */
+    memset(&ctx, 0, offsetof(rtk_body_ctx_t, error));
     ctx.body = body;
     ctx.alloc = alloc;
     ctx.pool = pool;
