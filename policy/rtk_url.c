@@ -68,21 +68,23 @@ static const unsigned char  rtk_url_root[] = "/";
 #define RTK_URL_PCHAR            0x02   /* RFC 3986 pchar, no pct-encoded */
 #define RTK_URL_HOST             0x04   /* alnum, '-' and '.' */
 #define RTK_URL_AUTH             0x08   /* '@', '/', '?', '#' */
+#define RTK_URL_LABEL            0x10   /* alnum and '-': within a label */
+#define RTK_URL_DIGIT            0x20
+#define RTK_URL_UPPER            0x40
 
-#define RTK_URL_A                (RTK_URL_PCHAR | RTK_URL_HOST)
-#define RTK_URL_P                RTK_URL_PCHAR
-#define RTK_URL_H                (RTK_URL_PCHAR | RTK_URL_HOST)
-#define RTK_URL_X                RTK_URL_BAD
+#define RTK_URL_X   RTK_URL_BAD
+#define RTK_URL_P   RTK_URL_PCHAR
+#define RTK_URL_O   (RTK_URL_PCHAR | RTK_URL_HOST)                /* '.' */
+#define RTK_URL_M   (RTK_URL_O | RTK_URL_LABEL)                   /* '-' */
+#define RTK_URL_L   RTK_URL_M                                     /* a-z */
+#define RTK_URL_U   (RTK_URL_M | RTK_URL_UPPER)                   /* A-Z */
+#define RTK_URL_D   (RTK_URL_M | RTK_URL_DIGIT)                   /* 0-9 */
 
 #define RTK_URL_ROW_X                                                        \
     RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
     RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
     RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
     RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X
-
-#define RTK_URL_ROW_A                                                        \
-    RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,                              \
-    RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A
 
 /* what each byte is; one lookup instead of a chain of comparisons */
 static const unsigned char  rtk_url_class[256] = {
@@ -91,38 +93,47 @@ static const unsigned char  rtk_url_class[256] = {
     /* ' ' ! " # $ % & ' ( ) * + , - . / */
     RTK_URL_X, RTK_URL_P, 0, RTK_URL_AUTH, RTK_URL_P, 0, RTK_URL_P,
     RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P,
-    RTK_URL_H, RTK_URL_H, RTK_URL_AUTH,
+    RTK_URL_M, RTK_URL_O, RTK_URL_AUTH,
 
     /* 0-9 : ; < = > ? */
-    RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D,
+    RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D,
     RTK_URL_P, RTK_URL_P, 0, RTK_URL_P, 0, RTK_URL_AUTH,
 
     /* @ A-O */
-    RTK_URL_P | RTK_URL_AUTH, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
-    RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
+    RTK_URL_P | RTK_URL_AUTH,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
 
     /* P-Z [ \ ] ^ _ */
-    RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
     0, RTK_URL_X, 0, 0, RTK_URL_P,
 
     /* ` a-o */
-    0, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
-    RTK_URL_A, RTK_URL_A, RTK_URL_ROW_A,
+    0,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
 
     /* p-z { | } ~ DEL */
-    RTK_URL_ROW_A, RTK_URL_A, RTK_URL_A, RTK_URL_A,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
     0, 0, 0, RTK_URL_P, RTK_URL_X,
 
     RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, /* 0x80 */
     RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X
 };
 
-#undef RTK_URL_A
-#undef RTK_URL_P
-#undef RTK_URL_H
 #undef RTK_URL_X
+#undef RTK_URL_P
+#undef RTK_URL_O
+#undef RTK_URL_M
+#undef RTK_URL_L
+#undef RTK_URL_U
+#undef RTK_URL_D
 #undef RTK_URL_ROW_X
-#undef RTK_URL_ROW_A
 
 
 int
@@ -544,8 +555,8 @@ static const char *
 rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
     const unsigned char *last)
 {
-    size_t                i, n, lim;
-    unsigned              c, bad, pct, digits, ldigits;
+    size_t                i, n;
+    unsigned              k, any, all, lall, bad, pct;
     const char           *lfail;
     const unsigned char  *q, *label;
 
@@ -556,64 +567,63 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
     }
 
     /*
-     * One pass records what the checks below need, in their order: a
-     * '%', any other invalid byte, the first label that fails, the
-     * IPv4 forms; the host is copied in lowercase on the way.
+     * One pass, label by label, records what the checks below need, in
+     * their order: a '%', any other invalid byte, the first label that
+     * fails, and through the classes of the bytes seen, the digits of
+     * the IPv4 forms and whether there is an uppercase letter.
      */
 
-    lim = (n <= RTK_HOST_MAX) ? n : 0;
     bad = 0;
     pct = 0;
-    digits = 1;
-    ldigits = 1;
+    any = 0;
+    all = RTK_URL_DIGIT;
+    lall = RTK_URL_DIGIT;
     lfail = NULL;
-    label = p;
+    q = p;
 
-    for (q = p, i = 0; q <= last; q++, i++) {
+    for ( ;; ) {
+        label = q;
+        lall = RTK_URL_DIGIT;
 
-        if (q == last || *q == '.') {
-            if (lfail != NULL) {
-                /* void */
+        while (q < last) {
+            k = rtk_url_class[*q];
 
-            } else if (q == label) {
-                lfail = "empty label in the host";
-
-            } else if (q - label > RTK_URL_LABEL_MAX) {
-                lfail = "host label is too long";
-
-            } else if (label[0] == '-' || q[-1] == '-') {
-                lfail = "host label starts or ends with '-'";
+            if (k & RTK_URL_LABEL) {
+                any |= k;
+                lall &= k;
+                q++;
+                continue;
             }
 
-            if (q == last) {
+            if (*q == '.') {
                 break;
             }
 
-            if (i < lim) {
-                parts->host[i] = '.';
-            }
-
-            label = q + 1;
-            ldigits = 1;
-            continue;
-        }
-
-        c = *q;
-
-        if (!(rtk_url_class[c] & RTK_URL_HOST)) {
             bad = 1;
-            pct |= (c == '%');
-            continue;
+            pct |= (*q == '%');
+            q++;
         }
 
-        if (c - '0' > 9) {
-            digits = 0;
-            ldigits = 0;
+        if (lfail != NULL) {
+            /* void */
+
+        } else if (q == label) {
+            lfail = "empty label in the host";
+
+        } else if (q - label > RTK_URL_LABEL_MAX) {
+            lfail = "host label is too long";
+
+        } else if (label[0] == '-' || q[-1] == '-') {
+            lfail = "host label starts or ends with '-'";
         }
 
-        if (i < lim) {
-            parts->host[i] = (char) (c + ((c - 'A' < 26) << 5));
+        all &= lall;
+
+        if (q == last) {
+            break;
         }
+
+        q++;
     }
 
     if (pct) {
@@ -636,9 +646,13 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         return lfail;
     }
 
-    /* what inet_aton() or a browser could take for an IPv4 address */
+    /*
+     * Whatever inet_aton() or a browser could take for an IPv4 address:
+     * digits and dots only, or a last label that is a number (decimal,
+     * octal or "0x" hex).
+     */
 
-    if (digits || ldigits
+    if (all || lall
         || (last - label >= 2 && label[0] == '0'
             && (label[1] | 0x20) == 'x'))
     {
@@ -650,6 +664,16 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
 
     } else {
         parts->host_type = RTK_URL_HOST_NAME;
+    }
+
+    memcpy(parts->host, p, n);
+
+    if (any & RTK_URL_UPPER) {
+        for (i = 0; i < n; i++) {
+            if (rtk_url_class[p[i]] & RTK_URL_UPPER) {
+                parts->host[i] = (char) (p[i] | 0x20);
+            }
+        }
     }
 
     parts->host[n] = '\0';
