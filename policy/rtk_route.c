@@ -203,7 +203,7 @@ rtk_route_fast(rtk_route_t *route, const unsigned char *p, size_t len)
     size_t                app_len;
     const unsigned char  *end, *account, *app, *hook;
 
-    static const char  head[] = "/client/v4/accounts/";
+    static const char  head[] = RTK_ROUTE_PREFIX "/accounts/";
     static const char  kit[] = "/realtime/kit/";
     static const char  hooks[] = "/webhooks";
 
