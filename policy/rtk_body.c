@@ -9,9 +9,10 @@
  */
 
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
 #include "rtk_body.h"
@@ -30,6 +31,25 @@
 #define RTK_BODY_MAP                4
 #define RTK_BODY_ARRAY              5
 
+/*
+ * yajl's own memory for one parse (its handle, lexer, state stack and,
+ * for strings with escapes, a 2 KB decode buffer) comes from an arena
+ * on the stack; only what outgrows it, deep nesting or long escaped
+ * strings, goes to malloc(), and yajl_free() gives that back.
+ */
+#define RTK_BODY_ARENA_SIZE      4096
+#define RTK_BODY_ARENA_ALIGN       16
+
+
+typedef struct {
+    size_t                   used;
+    size_t                   last;       /* where the last block starts */
+    union {
+        unsigned char        data[RTK_BODY_ARENA_SIZE];
+        long double          align;
+    } u;
+} rtk_body_arena_t;
+
 
 typedef struct {
     rtk_body_t              *body;
@@ -46,7 +66,7 @@ typedef struct {
     unsigned                 nomem:1;
     unsigned                 finishing:1;
 
-    rtk_error_t              error;      /* the first error found */
+    rtk_error_t              error;      /* the first error; stays last */
 } rtk_body_ctx_t;
 
 
@@ -75,7 +95,11 @@ static unsigned char *rtk_body_copy(rtk_body_ctx_t *ctx,
     const unsigned char *s, size_t len);
 static const char *rtk_body_echo(char *buf, const unsigned char *s,
     size_t len);
-static int rtk_body_gen_string(yajl_gen g, const unsigned char *s, size_t len);
+static void *rtk_body_malloc(void *data, size_t size);
+static void *rtk_body_realloc(void *data, void *ptr, size_t size);
+static void rtk_body_free(void *data, void *ptr);
+static int rtk_body_in_arena(rtk_body_arena_t *arena, void *ptr);
+static int rtk_body_blank(const unsigned char *p, size_t len);
 
 
 const char *const  rtk_event_names[RTK_EVENT_COUNT] = {
@@ -117,15 +141,47 @@ static const yajl_callbacks  rtk_body_callbacks = {
 int
 rtk_event_lookup(const unsigned char *s, size_t len)
 {
-    int  i;
+    /* the length picks one or two candidates: one comparison each */
 
-    for (i = 0; i < RTK_EVENT_COUNT; i++) {
-        if (strlen(rtk_event_names[i]) == len
-            && memcmp(rtk_event_names[i], s, len) == 0)
-        {
-            return i;
-        }
+#define rtk_event_is(i, name)                                                \
+    if (memcmp(s, name, sizeof(name) - 1) == 0) {                            \
+        return i;                                                            \
     }
+
+    switch (len) {
+
+    case 13:
+        rtk_event_is(1, "meeting.ended");
+        break;
+
+    case 15:
+        rtk_event_is(0, "meeting.started");
+        rtk_event_is(8, "meeting.summary");
+        break;
+
+    case 18:
+        rtk_event_is(6, "meeting.chatSynced");
+        rtk_event_is(7, "meeting.transcript");
+        break;
+
+    case 22:
+        rtk_event_is(4, "recording.statusUpdate");
+        break;
+
+    case 23:
+        rtk_event_is(3, "meeting.participantLeft");
+        break;
+
+    case 25:
+        rtk_event_is(2, "meeting.participantJoined");
+        break;
+
+    case 26:
+        rtk_event_is(5, "livestreaming.statusUpdate");
+        break;
+    }
+
+#undef rtk_event_is
 
     return -1;
 }
@@ -135,13 +191,15 @@ int
 rtk_body_parse(rtk_body_t *body, int op, const unsigned char *data,
     size_t len, rtk_alloc_pt alloc, void *pool, rtk_error_t *err)
 {
-    size_t          n, pos;
-    unsigned        missing;
-    const char     *what;
-    yajl_handle     h;
-    yajl_status     rc;
-    unsigned char  *msg;
-    rtk_body_ctx_t  ctx;
+    size_t            n, pos;
+    unsigned          missing;
+    const char       *what;
+    yajl_handle       h;
+    yajl_status       rc;
+    unsigned char    *msg;
+    rtk_body_ctx_t    ctx;
+    yajl_alloc_funcs  funcs;
+    rtk_body_arena_t  arena;
 
     memset(body, 0, sizeof(rtk_body_t));
 
@@ -161,27 +219,46 @@ rtk_body_parse(rtk_body_t *body, int op, const unsigned char *data,
                              "invalid JSON: %s at offset %zu", what, pos);
     }
 
-    memset(&ctx, 0, sizeof(rtk_body_ctx_t));
+    /* the error is written whole when it is found: not cleared here */
+    memset(&ctx, 0, offsetof(rtk_body_ctx_t, error));
     ctx.body = body;
     ctx.alloc = alloc;
     ctx.pool = pool;
 
-    h = yajl_alloc(&rtk_body_callbacks, NULL, &ctx);
+    arena.used = 0;
+    arena.last = 0;
+
+    funcs.malloc = rtk_body_malloc;
+    funcs.realloc = rtk_body_realloc;
+    funcs.free = rtk_body_free;
+    funcs.ctx = &arena;
+
+    h = yajl_alloc(&rtk_body_callbacks, &funcs, &ctx);
     if (h == NULL) {
         return rtk_error_set(err, RTK_E_INTERNAL, "out of memory");
     }
 
-    (void) yajl_config(h, yajl_allow_comments, 0);
-    (void) yajl_config(h, yajl_dont_validate_strings, 0);
-    (void) yajl_config(h, yajl_allow_trailing_garbage, 0);
-    (void) yajl_config(h, yajl_allow_multiple_values, 0);
-    (void) yajl_config(h, yajl_allow_partial_values, 0);
+    /*
+     * yajl's defaults are strict (no comments, no trailing garbage, one
+     * value, no partial values); its UTF-8 check repeats the prelude's,
+     * which is stricter and has looked at every byte already
+     */
+    (void) yajl_config(h, yajl_dont_validate_strings, 1);
 
     ctx.handle = h;
 
     rc = yajl_parse(h, data, len);
 
-    if (rc == yajl_status_ok) {
+    /*
+     * Once the object has closed, yajl has lexed what follows it, and
+     * if that is only whitespace, completing the parse finds nothing:
+     * it is needed for a document that is not yet whole, or for
+     * something after it that yajl still holds as a partial token.
+     */
+
+    if (rc == yajl_status_ok
+        && (ctx.end == 0 || !rtk_body_blank(data + ctx.end, len - ctx.end)))
+    {
         ctx.finishing = 1;
         rc = yajl_complete_parse(h);
     }
@@ -281,94 +358,6 @@ rtk_body_unexpected(rtk_error_t *err, int op)
 {
     return rtk_error_set(err, RTK_E_BODY_UNEXPECTED,
                          "a %s request takes no body", rtk_op_method(op));
-}
-
-
-int
-rtk_body_serialize(const rtk_body_t *body, rtk_alloc_pt alloc, void *pool,
-    unsigned char **out, size_t *out_len)
-{
-    int                   i, rc;
-    size_t                n;
-    yajl_gen              g;
-    unsigned char        *p;
-    const unsigned char  *buf;
-
-    g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
-        return RTK_ERROR;
-    }
-
-    (void) yajl_gen_config(g, yajl_gen_beautify, 0);
-    (void) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-    (void) yajl_gen_config(g, yajl_gen_escape_solidus, 0);
-
-    rc = (yajl_gen_map_open(g) != yajl_gen_status_ok);
-
-    if (body->fields & RTK_FIELD_ENABLED) {
-        rc |= rtk_body_gen_string(g, (const unsigned char *) "enabled", 7);
-        rc |= (yajl_gen_bool(g, body->enabled != 0) != yajl_gen_status_ok);
-    }
-
-    if (body->fields & RTK_FIELD_EVENTS) {
-        rc |= rtk_body_gen_string(g, (const unsigned char *) "events", 6);
-        rc |= (yajl_gen_array_open(g) != yajl_gen_status_ok);
-
-        for (i = 0; i < RTK_EVENT_COUNT; i++) {
-            if (body->events & (1u << i)) {
-                rc |= rtk_body_gen_string(g,
-                          (const unsigned char *) rtk_event_names[i],
-                          strlen(rtk_event_names[i]));
-            }
-        }
-
-        rc |= (yajl_gen_array_close(g) != yajl_gen_status_ok);
-    }
-
-    if (body->fields & RTK_FIELD_NAME) {
-        rc |= rtk_body_gen_string(g, (const unsigned char *) "name", 4);
-        rc |= rtk_body_gen_string(g, body->name, body->name_len);
-    }
-
-    if (body->fields & RTK_FIELD_URL) {
-        rc |= rtk_body_gen_string(g, (const unsigned char *) "url", 3);
-        rc |= rtk_body_gen_string(g, body->url, body->url_len);
-    }
-
-    rc |= (yajl_gen_map_close(g) != yajl_gen_status_ok);
-
-    if (rc != 0 || yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok) {
-        yajl_gen_free(g);
-        return RTK_ERROR;
-    }
-
-    p = alloc(pool, n + 1);
-    if (p == NULL) {
-        yajl_gen_free(g);
-        return RTK_ERROR;
-    }
-
-    memcpy(p, buf, n);
-    p[n] = '\0';
-
-    yajl_gen_free(g);
-
-    *out = p;
-    *out_len = n;
-
-    return RTK_OK;
-}
-
-
-static int
-rtk_body_gen_string(yajl_gen g, const unsigned char *s, size_t len)
-{
-    /* an empty string may come with a NULL pointer */
-    if (s == NULL) {
-        s = (const unsigned char *) "";
-    }
-
-    return yajl_gen_string(g, s, len) != yajl_gen_status_ok;
 }
 
 
@@ -774,17 +763,33 @@ rtk_body_url(rtk_body_ctx_t *ctx, const unsigned char *s, size_t len)
 static int
 rtk_body_field(const unsigned char *s, size_t len)
 {
-    int  i;
+    switch (len) {
+    case 7:
+        return memcmp(s, "enabled", 7) == 0 ? 0 : -1;
+    case 6:
+        return memcmp(s, "events", 6) == 0 ? 1 : -1;
+    case 4:
+        return memcmp(s, "name", 4) == 0 ? 2 : -1;
+    case 3:
+        return memcmp(s, "url", 3) == 0 ? 3 : -1;
+    default:
+        return -1;
+    }
+}
 
-    for (i = 0; i < 4; i++) {
-        if (strlen(rtk_field_names[i]) == len
-            && memcmp(rtk_field_names[i], s, len) == 0)
-        {
-            return i;
+
+static int
+rtk_body_blank(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (!rtk_json_space(p[i])) {
+            return 0;
         }
     }
 
-    return -1;
+    return 1;
 }
 
 
@@ -835,4 +840,103 @@ rtk_body_echo(char *buf, const unsigned char *s, size_t len)
     buf[n] = '\0';
 
     return buf;
+}
+
+
+/*
+ * The arena: a bump allocator whose blocks carry their size in front,
+ * for realloc(); the last block grows in place, free() is a no-op, and
+ * what does not fit goes to the C heap.
+ */
+
+static void *
+rtk_body_malloc(void *data, size_t size)
+{
+    size_t             need;
+    unsigned char     *p;
+    rtk_body_arena_t  *arena = data;
+
+    need = RTK_BODY_ARENA_ALIGN
+           + ((size + RTK_BODY_ARENA_ALIGN - 1)
+              & ~(size_t) (RTK_BODY_ARENA_ALIGN - 1));
+
+    if (size > RTK_BODY_ARENA_SIZE
+        || need > RTK_BODY_ARENA_SIZE - arena->used)
+    {
+        return malloc(size);
+    }
+
+    p = arena->u.data + arena->used;
+    memcpy(p, &size, sizeof(size_t));
+
+    arena->last = arena->used;
+    arena->used += need;
+
+    return p + RTK_BODY_ARENA_ALIGN;
+}
+
+
+static void *
+rtk_body_realloc(void *data, void *ptr, size_t size)
+{
+    size_t             old, need;
+    unsigned char     *p, *q;
+    rtk_body_arena_t  *arena = data;
+
+    if (ptr == NULL) {
+        return rtk_body_malloc(data, size);
+    }
+
+    if (!rtk_body_in_arena(arena, ptr)) {
+        return realloc(ptr, size);
+    }
+
+    p = (unsigned char *) ptr - RTK_BODY_ARENA_ALIGN;
+    memcpy(&old, p, sizeof(size_t));
+
+    if (size <= old) {
+        return ptr;
+    }
+
+    need = RTK_BODY_ARENA_ALIGN
+           + ((size + RTK_BODY_ARENA_ALIGN - 1)
+              & ~(size_t) (RTK_BODY_ARENA_ALIGN - 1));
+
+    if (p == arena->u.data + arena->last && size <= RTK_BODY_ARENA_SIZE
+        && need <= RTK_BODY_ARENA_SIZE - arena->last)
+    {
+        memcpy(p, &size, sizeof(size_t));
+        arena->used = arena->last + need;
+        return ptr;
+    }
+
+    q = rtk_body_malloc(data, size);
+    if (q == NULL) {
+        return NULL;
+    }
+
+    memcpy(q, ptr, old);
+
+    return q;
+}
+
+
+static void
+rtk_body_free(void *data, void *ptr)
+{
+    if (ptr != NULL && !rtk_body_in_arena(data, ptr)) {
+        free(ptr);
+    }
+}
+
+
+static int
+rtk_body_in_arena(rtk_body_arena_t *arena, void *ptr)
+{
+    uintptr_t  p, start;
+
+    p = (uintptr_t) ptr;
+    start = (uintptr_t) arena->u.data;
+
+    return p >= start && p < start + RTK_BODY_ARENA_SIZE;
 }

@@ -68,6 +68,9 @@ int rtk_body_unexpected(rtk_error_t *err, int op);
 /*
  * The canonical serialization: keys in the order enabled, events, name,
  * url, defaults included; events in documented order; no whitespace.
+ * One allocation from alloc, NUL-terminated.  RTK_ERROR when it fails,
+ * or when name or url is not well-formed UTF-8 (the parser never gives
+ * such a string; one built by hand is refused rather than sent).
  */
 int rtk_body_serialize(const rtk_body_t *body, rtk_alloc_pt alloc,
     void *pool, unsigned char **out, size_t *out_len);

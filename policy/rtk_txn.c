@@ -178,8 +178,11 @@ rtk_txn_content_type(rtk_txn_t *txn, const unsigned char *value, size_t len,
     p = value;
     last = value + len;
 
+    /* clients write it in lowercase: one comparison, then any case */
+
     if (len < sizeof(RTK_TXN_JSON) - 1
-        || !rtk_txn_caseeq(p, RTK_TXN_JSON, sizeof(RTK_TXN_JSON) - 1))
+        || (memcmp(p, RTK_TXN_JSON, sizeof(RTK_TXN_JSON) - 1) != 0
+            && !rtk_txn_caseeq(p, RTK_TXN_JSON, sizeof(RTK_TXN_JSON) - 1)))
     {
         goto refused;
     }

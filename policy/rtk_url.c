@@ -13,26 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rtk_url.h"
+#include "rtk_url_int.h"
 
 
 #define RTK_URL_LABEL_MAX          63
 #define RTK_URL_PORT_MAX        65535
 
 
-/* what a URL and a pattern have in common, before copying out */
-typedef struct {
-    unsigned                 https:1;
-    unsigned                 wildcard:1;
-    unsigned                 host_type:2;
-    char                    *host;          /* RTK_HOST_MAX + 1 bytes */
-    size_t                   host_len;
-    unsigned                 port;
-    const unsigned char     *path;          /* NULL if absent */
-    size_t                   path_len;
-    const unsigned char     *query;         /* NULL if absent */
-    size_t                   query_len;
-} rtk_url_parts_t;
 
 
 static const char *rtk_url_split(rtk_url_parts_t *parts,
@@ -44,14 +31,6 @@ static const char *rtk_url_authority(rtk_url_parts_t *parts,
     const unsigned char *p, const unsigned char *last, int pattern);
 static const char *rtk_url_host_name(rtk_url_parts_t *parts,
     const unsigned char *p, const unsigned char *last);
-static int rtk_url_ipv4_attempt(const unsigned char *p,
-    const unsigned char *last);
-static int rtk_url_ipv4_canonical(const unsigned char *p,
-    const unsigned char *last);
-static const char *rtk_url_ipv6(rtk_url_parts_t *parts,
-    const unsigned char *p, const unsigned char *last);
-static int rtk_url_ipv6_embeds_ipv4(const unsigned *w);
-static size_t rtk_url_ipv6_format(char *out, const unsigned *w);
 static const char *rtk_url_port(rtk_url_parts_t *parts,
     const unsigned char *p, const unsigned char *last);
 static const char *rtk_url_path(const unsigned char *p,
@@ -59,12 +38,82 @@ static const char *rtk_url_path(const unsigned char *p,
 static const char *rtk_url_query(const unsigned char *p,
     const unsigned char *last);
 static size_t rtk_url_canonical_len(const rtk_url_parts_t *parts);
-static int rtk_url_alnum(unsigned c);
-static int rtk_url_hex(unsigned c);
 static int rtk_url_pchar(unsigned c);
 
 
 static const unsigned char  rtk_url_root[] = "/";
+
+
+#define RTK_URL_BAD              0x01   /* never in a URL: see bytes() */
+#define RTK_URL_PCHAR            0x02   /* RFC 3986 pchar, no pct-encoded */
+#define RTK_URL_HOST             0x04   /* alnum, '-' and '.' */
+#define RTK_URL_AUTH             0x08   /* '@', '/', '?', '#' */
+#define RTK_URL_LABEL            0x10   /* alnum and '-': within a label */
+#define RTK_URL_DIGIT            0x20
+#define RTK_URL_UPPER            0x40
+
+#define RTK_URL_X   RTK_URL_BAD
+#define RTK_URL_P   RTK_URL_PCHAR
+#define RTK_URL_O   (RTK_URL_PCHAR | RTK_URL_HOST)                /* '.' */
+#define RTK_URL_M   (RTK_URL_O | RTK_URL_LABEL)                   /* '-' */
+#define RTK_URL_L   RTK_URL_M                                     /* a-z */
+#define RTK_URL_U   (RTK_URL_M | RTK_URL_UPPER)                   /* A-Z */
+#define RTK_URL_D   (RTK_URL_M | RTK_URL_DIGIT)                   /* 0-9 */
+
+#define RTK_URL_ROW_X                                                        \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X,                              \
+    RTK_URL_X, RTK_URL_X, RTK_URL_X, RTK_URL_X
+
+/* what each byte is; one lookup instead of a chain of comparisons */
+static const unsigned char  rtk_url_class[256] = {
+    RTK_URL_ROW_X, RTK_URL_ROW_X,                             /* 0x00 */
+
+    /* ' ' ! " # $ % & ' ( ) * + , - . / */
+    RTK_URL_X, RTK_URL_P, 0, RTK_URL_AUTH, RTK_URL_P, 0, RTK_URL_P,
+    RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P, RTK_URL_P,
+    RTK_URL_M, RTK_URL_O, RTK_URL_AUTH,
+
+    /* 0-9 : ; < = > ? */
+    RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D,
+    RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D, RTK_URL_D,
+    RTK_URL_P, RTK_URL_P, 0, RTK_URL_P, 0, RTK_URL_AUTH,
+
+    /* @ A-O */
+    RTK_URL_P | RTK_URL_AUTH,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+
+    /* P-Z [ \ ] ^ _ */
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U, RTK_URL_U,
+    0, RTK_URL_X, 0, 0, RTK_URL_P,
+
+    /* ` a-o */
+    0,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+
+    /* p-z { | } ~ DEL */
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L, RTK_URL_L,
+    0, 0, 0, RTK_URL_P, RTK_URL_X,
+
+    RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, /* 0x80 */
+    RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X, RTK_URL_ROW_X
+};
+
+#undef RTK_URL_X
+#undef RTK_URL_P
+#undef RTK_URL_O
+#undef RTK_URL_M
+#undef RTK_URL_L
+#undef RTK_URL_U
+#undef RTK_URL_D
+#undef RTK_URL_ROW_X
 
 
 int
@@ -266,16 +315,30 @@ rtk_url_split(rtk_url_parts_t *parts, const unsigned char *s, size_t len,
      * userinfo to lax parsers.
      */
 
-    for (q = p; q < end && *q != '/'; q++) {
+    last = NULL;
+
+    for (q = p; q < end; q++) {
+
+        if (!(rtk_url_class[*q] & RTK_URL_AUTH)) {
+            continue;
+        }
+
+        if (*q == '/') {
+            break;
+        }
+
         if (*q == '@') {
             return "userinfo is not allowed";
         }
+
+        /* the first '?' or '#' ends the authority */
+        if (last == NULL) {
+            last = q;
+        }
     }
 
-    for (last = p; last < end; last++) {
-        if (*last == '/' || *last == '?' || *last == '#') {
-            break;
-        }
+    if (last == NULL) {
+        last = q;
     }
 
     reason = rtk_url_authority(parts, p, last, pattern);
@@ -340,6 +403,10 @@ rtk_url_bytes(const unsigned char *s, size_t len)
     size_t  i;
 
     for (i = 0; i < len; i++) {
+
+        if (!(rtk_url_class[s[i]] & RTK_URL_BAD)) {
+            continue;
+        }
 
         if (s[i] >= 0x80) {
             return "non-ASCII character";
@@ -426,8 +493,9 @@ rtk_url_authority(rtk_url_parts_t *parts, const unsigned char *p,
         }
 
     } else {
-        for (q = p; q < last && *q != ':'; q++) {
-            /* void */
+        q = memchr(p, ':', last - p);
+        if (q == NULL) {
+            q = last;
         }
 
         if (pattern && q - p >= 2 && p[0] == '*' && p[1] == '.') {
@@ -468,6 +536,8 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
     const unsigned char *last)
 {
     size_t                i, n;
+    unsigned              k, any, all, lall, bad, pct;
+    const char           *lfail;
     const unsigned char  *q, *label;
 
     n = last - p;
@@ -476,14 +546,72 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         return "empty host";
     }
 
-    if (memchr(p, '%', n) != NULL) {
+    /*
+     * One pass, label by label, records what the checks below need, in
+     * their order: a '%', any other invalid byte, the first label that
+     * fails, and through the classes of the bytes seen, the digits of
+     * the IPv4 forms and whether there is an uppercase letter.
+     */
+
+    bad = 0;
+    pct = 0;
+    any = 0;
+    all = RTK_URL_DIGIT;
+    lall = RTK_URL_DIGIT;
+    lfail = NULL;
+    q = p;
+
+    for ( ;; ) {
+        label = q;
+        lall = RTK_URL_DIGIT;
+
+        while (q < last) {
+            k = rtk_url_class[*q];
+
+            if (k & RTK_URL_LABEL) {
+                any |= k;
+                lall &= k;
+                q++;
+                continue;
+            }
+
+            if (*q == '.') {
+                break;
+            }
+
+            bad = 1;
+            pct |= (*q == '%');
+            q++;
+        }
+
+        if (lfail != NULL) {
+            /* void */
+
+        } else if (q == label) {
+            lfail = "empty label in the host";
+
+        } else if (q - label > RTK_URL_LABEL_MAX) {
+            lfail = "host label is too long";
+
+        } else if (label[0] == '-' || q[-1] == '-') {
+            lfail = "host label starts or ends with '-'";
+        }
+
+        all &= lall;
+
+        if (q == last) {
+            break;
+        }
+
+        q++;
+    }
+
+    if (pct) {
         return "percent-encoding in the host is not allowed";
     }
 
-    for (i = 0; i < n; i++) {
-        if (!rtk_url_alnum(p[i]) && p[i] != '-' && p[i] != '.') {
-            return "invalid character in the host";
-        }
+    if (bad) {
+        return "invalid character in the host";
     }
 
     if (n > RTK_HOST_MAX) {
@@ -494,30 +622,20 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         return "trailing dot in the host";
     }
 
-    for (label = p; /* void */; label = q + 1) {
-
-        for (q = label; q < last && *q != '.'; q++) {
-            /* void */
-        }
-
-        if (q == label) {
-            return "empty label in the host";
-        }
-
-        if (q - label > RTK_URL_LABEL_MAX) {
-            return "host label is too long";
-        }
-
-        if (label[0] == '-' || q[-1] == '-') {
-            return "host label starts or ends with '-'";
-        }
-
-        if (q == last) {
-            break;
-        }
+    if (lfail != NULL) {
+        return lfail;
     }
 
-    if (rtk_url_ipv4_attempt(p, last)) {
+    /*
+     * Whatever inet_aton() or a browser could take for an IPv4 address:
+     * digits and dots only, or a last label that is a number (decimal,
+     * octal or "0x" hex).
+     */
+
+    if (all || lall
+        || (last - label >= 2 && label[0] == '0'
+            && (label[1] | 0x20) == 'x'))
+    {
         if (!rtk_url_ipv4_canonical(p, last)) {
             return "ambiguous IPv4 address form";
         }
@@ -528,294 +646,20 @@ rtk_url_host_name(rtk_url_parts_t *parts, const unsigned char *p,
         parts->host_type = RTK_URL_HOST_NAME;
     }
 
-    for (i = 0; i < n; i++) {
-        parts->host[i] = (p[i] >= 'A' && p[i] <= 'Z') ? p[i] | 0x20 : p[i];
+    memcpy(parts->host, p, n);
+
+    if (any & RTK_URL_UPPER) {
+        for (i = 0; i < n; i++) {
+            if (rtk_url_class[p[i]] & RTK_URL_UPPER) {
+                parts->host[i] = (char) (p[i] | 0x20);
+            }
+        }
     }
 
     parts->host[n] = '\0';
     parts->host_len = n;
 
     return NULL;
-}
-
-
-/*
- * Whatever inet_aton() or a browser could take for an IPv4 address:
- * digits and dots only, or a last label that is a number (decimal,
- * octal or "0x" hex).
- */
-
-static int
-rtk_url_ipv4_attempt(const unsigned char *p, const unsigned char *last)
-{
-    int                   digits;
-    const unsigned char  *q, *label;
-
-    digits = 1;
-    label = p;
-
-    for (q = p; q < last; q++) {
-        if (*q == '.') {
-            label = q + 1;
-
-        } else if (*q < '0' || *q > '9') {
-            digits = 0;
-        }
-    }
-
-    if (digits) {
-        return 1;
-    }
-
-    if (last - label >= 2 && label[0] == '0' && (label[1] | 0x20) == 'x') {
-        return 1;
-    }
-
-    for (q = label; q < last; q++) {
-        if (*q < '0' || *q > '9') {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/* exactly four decimal parts, 0..255, no leading zeros */
-
-static int
-rtk_url_ipv4_canonical(const unsigned char *p, const unsigned char *last)
-{
-    unsigned              parts, value;
-    const unsigned char  *q, *start;
-
-    parts = 0;
-
-    for (start = p; /* void */; start = q + 1) {
-        value = 0;
-
-        for (q = start; q < last && *q != '.'; q++) {
-            if (*q < '0' || *q > '9') {
-                return 0;
-            }
-
-            value = value * 10 + (*q - '0');
-
-            if (value > 255) {
-                return 0;
-            }
-        }
-
-        if (q == start || (q - start > 1 && start[0] == '0')) {
-            return 0;
-        }
-
-        parts++;
-
-        if (q == last) {
-            break;
-        }
-    }
-
-    return parts == 4;
-}
-
-
-static const char *
-rtk_url_ipv6(rtk_url_parts_t *parts, const unsigned char *p,
-    const unsigned char *last)
-{
-    int                   gap;
-    unsigned              w[8], g[8], n, i, digits, value;
-    const unsigned char  *q;
-
-    for (q = p; q < last; q++) {
-        if (*q == '%') {
-            return "IPv6 zone identifiers are not allowed";
-        }
-
-        if (*q == '.') {
-            return "IPv6 address embeds an IPv4 address";
-        }
-
-        if (*q != ':' && !rtk_url_hex(*q)) {
-            return "invalid IPv6 address";
-        }
-    }
-
-    n = 0;
-    gap = -1;
-    q = p;
-
-    if (last - q >= 2 && q[0] == ':' && q[1] == ':') {
-        gap = 0;
-        q += 2;
-    }
-
-    while (q < last) {
-        value = 0;
-
-        for (digits = 0; q < last && *q != ':'; digits++, q++) {
-            if (digits == 4) {
-                return "invalid IPv6 address";
-            }
-
-            value = value * 16 + (unsigned) rtk_url_hex(*q) - 1;
-        }
-
-        if (digits == 0 || n == 8) {
-            return "invalid IPv6 address";
-        }
-
-        g[n++] = value;
-
-        if (q == last) {
-            break;
-        }
-
-        /* *q == ':' */
-        q++;
-
-        if (q < last && *q == ':') {
-            if (gap != -1) {
-                return "invalid IPv6 address";
-            }
-
-            gap = (int) n;
-            q++;
-
-        } else if (q == last) {
-            return "invalid IPv6 address";
-        }
-    }
-
-    if ((gap == -1 && n != 8) || (gap != -1 && n > 7)) {
-        return "invalid IPv6 address";
-    }
-
-    for (i = 0; i < 8; i++) {
-        w[i] = 0;
-    }
-
-    if (gap == -1) {
-        gap = 8;
-    }
-
-    for (i = 0; i < n; i++) {
-        if ((int) i < gap) {
-            w[i] = g[i];
-
-        } else {
-            w[8 - n + i] = g[i];
-        }
-    }
-
-    if (rtk_url_ipv6_embeds_ipv4(w)) {
-        return "IPv6 address embeds an IPv4 address";
-    }
-
-    parts->host_type = RTK_URL_HOST_IPV6;
-    parts->host_len = rtk_url_ipv6_format(parts->host, w);
-
-    return NULL;
-}
-
-
-/*
- * IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96 (but "::" and
- * "::1"), IPv4-translated ::ffff:0:0:0/96 and NAT64 64:ff9b::/96
- * all reach an IPv4 address behind an IPv6 spelling.
- */
-
-static int
-rtk_url_ipv6_embeds_ipv4(const unsigned *w)
-{
-    if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0) {
-
-        if (w[4] == 0 && w[5] == 0xffff) {
-            return 1;
-        }
-
-        if (w[4] == 0xffff && w[5] == 0) {
-            return 1;
-        }
-
-        if (w[4] == 0 && w[5] == 0 && (w[6] != 0 || w[7] > 1)) {
-            return 1;
-        }
-    }
-
-    if (w[0] == 0x64 && w[1] == 0xff9b && w[2] == 0 && w[3] == 0
-        && w[4] == 0 && w[5] == 0)
-    {
-        return 1;
-    }
-
-    return 0;
-}
-
-
-/* RFC 5952: lowercase, no leading zeros, the longest zero run as "::" */
-
-static size_t
-rtk_url_ipv6_format(char *out, const unsigned *w)
-{
-    int          i, best, best_len, run, run_len, shift, started;
-    char        *p;
-    static char  hex[] = "0123456789abcdef";
-
-    best = -1;
-    best_len = 1;
-    run = -1;
-    run_len = 0;
-
-    for (i = 0; i < 8; i++) {
-        if (w[i] == 0) {
-            if (run == -1) {
-                run = i;
-                run_len = 0;
-            }
-
-            run_len++;
-
-            if (run_len > best_len) {
-                best = run;
-                best_len = run_len;
-            }
-
-        } else {
-            run = -1;
-        }
-    }
-
-    p = out;
-
-    for (i = 0; i < 8; i++) {
-
-        if (i == best) {
-            *p++ = ':';
-            *p++ = ':';
-            i += best_len - 1;
-            continue;
-        }
-
-        if (i != 0 && i != best + best_len) {
-            *p++ = ':';
-        }
-
-        started = 0;
-
-        for (shift = 12; shift >= 0; shift -= 4) {
-            if (started || (w[i] >> shift) != 0 || shift == 0) {
-                *p++ = hex[(w[i] >> shift) & 0xf];
-                started = 1;
-            }
-        }
-    }
-
-    *p = '\0';
-
-    return p - out;
 }
 
 
@@ -966,17 +810,9 @@ rtk_url_canonical_len(const rtk_url_parts_t *parts)
 }
 
 
-static int
-rtk_url_alnum(unsigned c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9');
-}
-
-
 /* the digit's value plus one, or 0 */
 
-static int
+int
 rtk_url_hex(unsigned c)
 {
     if (c >= '0' && c <= '9') {
@@ -998,17 +834,5 @@ rtk_url_hex(unsigned c)
 static int
 rtk_url_pchar(unsigned c)
 {
-    if (rtk_url_alnum(c)) {
-        return 1;
-    }
-
-    switch (c) {
-    case '-': case '.': case '_': case '~':
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@':
-        return 1;
-    }
-
-    return 0;
+    return (rtk_url_class[c & 0xff] & RTK_URL_PCHAR) != 0;
 }

@@ -9,7 +9,8 @@
  * not once a '/' is added to the pattern's path.
  *
  *   clang-14 -fsanitize=fuzzer,address,undefined -I policy \
- *       policy/fuzz/fuzz_url.c policy/rtk_url.c policy/rtk_common.c
+ *       policy/fuzz/fuzz_url.c policy/rtk_url.c policy/rtk_url_ip.c \
+ *       policy/rtk_common.c
  */
 
 
