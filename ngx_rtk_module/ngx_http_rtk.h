@@ -115,6 +115,7 @@ struct ngx_http_rtk_audit_s {
     ngx_open_file_t           *file;        /* NULL for syslog */
     ngx_syslog_peer_t         *syslog;
     ngx_syslog_peer_t         *mirror;      /* a syslog copy of a file */
+    ngx_str_t                  mirror_path;
     ngx_shm_zone_t            *zone;
     ngx_str_t                  key_file;
     ngx_str_t                  key;         /* empty: no MAC */
@@ -156,6 +157,7 @@ struct ngx_http_rtk_loc_conf_s {
     rtk_policy_t              *policy;
     ngx_array_t               *tokens;       /* ngx_http_rtk_token_t */
     ngx_http_rtk_audit_t      *audit;        /* NULL: "off" */
+    ngx_flag_t                 audit_copy;   /* a second rtk_audit_log */
     size_t                     body_max_size;
 
     /* set when the gateway is attached to the location */
@@ -207,6 +209,8 @@ typedef struct {
     size_t                     upstream_size;
     ngx_http_rtk_create_pt     create_request;
     ngx_http_rtk_finalize_pt   finalize_request;
+
+    ngx_http_request_t       **waiting;      /* its slot in a batch */
 
     unsigned                   started:1;
     unsigned                   forward:1;
@@ -277,7 +281,10 @@ ssize_t ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_batch_t *b);
 ngx_int_t ngx_http_rtk_audit_commit(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
-ngx_int_t ngx_http_rtk_audit_wait(ngx_http_request_t *r,
+void ngx_http_rtk_audit_refused(ngx_http_rtk_audit_t *audit, ngx_uint_t n);
+ngx_int_t ngx_http_rtk_audit_reserve(ngx_http_request_t *r,
+    ngx_http_rtk_ctx_t *ctx, ngx_http_rtk_audit_t *audit);
+void ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_audit_t *audit);
 void ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle);
 void ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc);

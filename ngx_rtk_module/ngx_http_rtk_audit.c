@@ -98,7 +98,7 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     syslog = (ngx_strncmp(value[1].data, "syslog:", 7) == 0);
 
-    if (prev->mirror || (prev->syslog == NULL && !syslog)) {
+    if (rlcf->audit_copy || (prev->syslog == NULL && !syslog)) {
         return "is duplicate";
     }
 
@@ -113,39 +113,38 @@ ngx_http_rtk_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     rlcf->audit = audit;
+    rlcf->audit_copy = 1;
 
     return NGX_CONF_OK;
 }
 
 
 /*
- * The file's destination with a syslog copy: the same chain (the zone
- * is the file's), so each record goes to both with one seq and MAC.
- * The key and fail= are the file's; the syslog line takes none.
+ * The file's destination with a syslog copy: the same chain, so each
+ * record goes to both with one seq and MAC.  The copy is the file's,
+ * whichever location names it: every record of the chain is copied, a
+ * summary written by a timer too, and a copy has no holes.  The key and
+ * fail= are the file's; the syslog line takes none.
  */
 
 static ngx_http_rtk_audit_t *
 ngx_http_rtk_audit_pair(ngx_conf_t *cf, ngx_http_rtk_audit_t *prev,
     ngx_uint_t syslog)
 {
+    ngx_str_t             *value, path;
     ngx_syslog_peer_t     *peer;
-    ngx_http_rtk_audit_t  *file, *pair;
+    ngx_http_rtk_audit_t  *file;
+
+    value = cf->args->elts;
 
     if (syslog) {
         if (cf->args->nelts > 2) {
             goto params;
         }
 
-        peer = ngx_pcalloc(cf->pool, sizeof(ngx_syslog_peer_t));
-        if (peer == NULL) {
-            return NULL;
-        }
-
-        if (ngx_syslog_process_conf(cf, peer) != NGX_CONF_OK) {
-            return NULL;
-        }
-
+        path = value[1];
         file = prev;
+        peer = NULL;
 
     } else {
         if (prev->key.len || prev->fail_set) {
@@ -159,18 +158,39 @@ ngx_http_rtk_audit_pair(ngx_conf_t *cf, ngx_http_rtk_audit_t *prev,
 
         /* read first, the syslog line made a zone that stays unused */
 
+        path = prev->path;
         peer = prev->syslog;
     }
 
-    pair = ngx_palloc(cf->pool, sizeof(ngx_http_rtk_audit_t));
-    if (pair == NULL) {
+    if (file->mirror) {
+        if (file->mirror_path.len == path.len
+            && ngx_strncmp(file->mirror_path.data, path.data, path.len) == 0)
+        {
+            return file;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "audit log \"%V\" already has the syslog copy "
+                           "\"%V\": one file has one copy", &file->path,
+                           &file->mirror_path);
         return NULL;
     }
 
-    *pair = *file;
-    pair->mirror = peer;
+    if (peer == NULL) {
+        peer = ngx_pcalloc(cf->pool, sizeof(ngx_syslog_peer_t));
+        if (peer == NULL) {
+            return NULL;
+        }
 
-    return pair;
+        if (ngx_syslog_process_conf(cf, peer) != NGX_CONF_OK) {
+            return NULL;
+        }
+    }
+
+    file->mirror = peer;
+    file->mirror_path = path;
+
+    return file;
 
 params:
 
@@ -381,17 +401,25 @@ ngx_http_rtk_audit_decision(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     rlcf = ctx->conf;
 
+    if (rlcf->audit == NULL) {
+        return NGX_OK;
+    }
+
+    /* the room to wait first: no record of a request that cannot */
+
+    if (wait && ngx_http_rtk_audit_reserve(r, ctx, rlcf->audit) != NGX_OK) {
+        return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
+    }
+
     if (ngx_http_rtk_audit_record(r, ctx, 0) != NGX_OK) {
         return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
     }
 
-    if (!wait || rlcf->audit == NULL) {
+    if (!wait) {
         return NGX_OK;
     }
 
-    if (ngx_http_rtk_audit_wait(r, rlcf->audit) != NGX_OK) {
-        return rlcf->audit->fail_open ? NGX_OK : NGX_ERROR;
-    }
+    ngx_http_rtk_audit_wait(r, ctx, rlcf->audit);
 
     return NGX_AGAIN;
 }

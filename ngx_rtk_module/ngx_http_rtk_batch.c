@@ -22,6 +22,7 @@ static ngx_http_rtk_batch_t *ngx_http_rtk_batch_get(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit);
 static ngx_int_t ngx_http_rtk_batch_grow(ngx_log_t *log, u_char **start,
     size_t *size, size_t used, size_t need);
+static void ngx_http_rtk_batch_cleanup(void *data);
 static void ngx_http_rtk_batch_handler(ngx_event_t *ev);
 static void ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit,
     ngx_log_t *log);
@@ -75,43 +76,98 @@ failed:
                   &audit->path);
 
     ngx_http_rtk_metrics_audit(NGX_ERROR, 1, 0);
+    ngx_http_rtk_audit_refused(audit, 1);
 
     return NGX_ERROR;
 }
 
 
-/* the request resumes in ngx_http_rtk_decided() after the batch's write */
+/*
+ * Room for a forwarding request among this turn's waiters, and a cleanup
+ * that takes it out if nginx ends the request while it waits (a
+ * shutdown timeout, a connection closed): reserved before its decision
+ * record is made, so a record is never kept for a request that could
+ * not wait.
+ */
 
 ngx_int_t
-ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_audit_t *audit)
+ngx_http_rtk_audit_reserve(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_http_rtk_audit_t *audit)
 {
     size_t                 size;
+    ngx_uint_t             i;
+    ngx_http_cleanup_t    *cln;
+    ngx_http_rtk_ctx_t    *wctx;
+    ngx_http_rtk_batch_t  *b;
+
+    b = ngx_http_rtk_batch_get(r->connection->log, audit);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_rtk_batch_cleanup;
+    cln->data = ctx;
+
+    if (b->nwaiters < b->nalloc) {
+        return NGX_OK;
+    }
+
+    size = b->nalloc * sizeof(ngx_http_request_t *);
+
+    if (ngx_http_rtk_batch_grow(r->connection->log, (u_char **) &b->waiters,
+                                &size, size, sizeof(ngx_http_request_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    b->nalloc = size / sizeof(ngx_http_request_t *);
+
+    /* the slots moved */
+
+    for (i = 0; i < b->nwaiters; i++) {
+        if (b->waiters[i]) {
+            wctx = ngx_http_get_module_ctx(b->waiters[i],
+                                           ngx_http_rtk_module);
+            wctx->waiting = &b->waiters[i];
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the request resumes in ngx_http_rtk_decided() after the batch's write */
+
+void
+ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
+    ngx_http_rtk_audit_t *audit)
+{
     ngx_http_rtk_batch_t  *b;
 
     b = audit->batch;
 
-    if (b == NULL || b->records == 0) {
-        return NGX_ERROR;
-    }
-
-    if (b->nwaiters == b->nalloc) {
-        size = b->nalloc * sizeof(ngx_http_request_t *);
-
-        if (ngx_http_rtk_batch_grow(r->connection->log,
-                                    (u_char **) &b->waiters, &size, size,
-                                    sizeof(ngx_http_request_t *))
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        b->nalloc = size / sizeof(ngx_http_request_t *);
-    }
-
+    ctx->waiting = &b->waiters[b->nwaiters];
     b->waiters[b->nwaiters++] = r;
-    r->main->count++;
 
-    return NGX_OK;
+    r->main->count++;
+}
+
+
+static void
+ngx_http_rtk_batch_cleanup(void *data)
+{
+    ngx_http_rtk_ctx_t *ctx = data;
+
+    if (ctx->waiting) {
+        *ctx->waiting = NULL;
+        ctx->waiting = NULL;
+    }
 }
 
 
@@ -183,6 +239,7 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
     ngx_uint_t              i, records, nalloc;
     ngx_connection_t       *c;
     ngx_http_request_t     *r, **waiters;
+    ngx_http_rtk_ctx_t     *ctx;
     ngx_http_rtk_batch_t   *b;
 
     b = audit->batch;
@@ -201,13 +258,15 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
 
     need = (b->last - b->start) + records * NGX_HTTP_RTK_AUDIT_TAIL;
 
-    n = NGX_ERROR;
-
     if (b->out_size >= need
         || ngx_http_rtk_batch_grow(log, &b->out, &b->out_size, 0, need)
            == NGX_OK)
     {
         n = ngx_http_rtk_audit_chain(log, audit, b);
+
+    } else {
+        n = NGX_ERROR;
+        ngx_http_rtk_audit_refused(audit, records);
     }
 
     rc = (n == NGX_ERROR) ? NGX_ERROR : NGX_OK;
@@ -238,6 +297,16 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
 
     for (i = 0; i < records; i++) {
         r = waiters[i];
+
+        /* ended by nginx while it waited: its cleanup let go of it */
+
+        if (r == NULL) {
+            continue;
+        }
+
+        ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
+        ctx->waiting = NULL;
+
         c = r->connection;
 
         ngx_http_rtk_decided(r, rc);

@@ -70,7 +70,7 @@ static ngx_int_t ngx_http_rtk_audit_write(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, struct iovec *iov, int n, size_t total,
     off_t offset);
 static ngx_int_t ngx_http_rtk_audit_send_lines(ngx_syslog_peer_t *peer,
-    u_char *p, size_t len);
+    u_char *p, size_t len, ngx_uint_t *sent, u_char **line, u_char **last);
 static ngx_int_t ngx_http_rtk_audit_send(ngx_syslog_peer_t *peer,
     u_char *rec, size_t len);
 
@@ -441,9 +441,11 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     u_char                 link[NGX_HTTP_RTK_LINK_MAX];
     u_char                 gap[NGX_HTTP_RTK_GAP_MAX];
     u_char                 rnd[NGX_HTTP_RTK_SEGMENT_LEN / 2];
-    u_char                *p, *q, *line;
+    u_char                *p, *q, *line, *end_line, *end_last;
     off_t                  offset;
     size_t                 total, len;
+    ngx_uint_t             sent, unsent, n_records;
+    ngx_http_rtk_end_t     end;
     ngx_int_t              rc;
     ngx_uint_t             i, n;
     const char            *cause;
@@ -567,6 +569,12 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     iov[n].iov_base = b->out;
     iov[n++].iov_len = p - b->out;
 
+    n_records = (n - 1) + b->records;
+
+    sent = 0;
+    end_line = NULL;
+    end_last = NULL;
+
     total = 0;
     for (i = 0; i < n; i++) {
         total += iov[i].iov_len;
@@ -581,13 +589,44 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         for (i = 0; i < n && rc == NGX_OK; i++) {
             rc = ngx_http_rtk_audit_send_lines(audit->syslog,
                                                iov[i].iov_base,
-                                               iov[i].iov_len);
+                                               iov[i].iov_len, &sent,
+                                               &end_line, &end_last);
         }
 
         if (rc != NGX_OK) {
             ngx_log_error(NGX_LOG_CRIT, log, 0,
                           "rtk: sending the audit record to \"%V\" "
                           "failed", &audit->path);
+
+            /*
+             * Datagrams sent stay sent: the chain goes on after the last
+             * of them, so no seq is given twice, and only the records
+             * not sent are counted as refused.
+             */
+
+            if (sent && ngx_http_rtk_audit_parse_end(end_line, end_last,
+                                                     &end)
+                        == NGX_OK)
+            {
+                unsent = n_records - sent;
+
+                chain->seq = end.seq;
+                chain->refused = ngx_min(unsent, b->records);
+                ngx_memcpy(chain->segment, end.segment,
+                           NGX_HTTP_RTK_SEGMENT_LEN);
+
+                if (end.has_mac) {
+                    ngx_memcpy(chain->mac, end.mac, NGX_HTTP_RTK_MAC_LEN);
+                }
+
+                chain->keyed = (audit->key.len != 0);
+                ngx_memcpy(chain->key, audit->fingerprint,
+                           NGX_HTTP_RTK_FINGERPRINT_LEN);
+
+                ngx_shmtx_unlock(&shpool->mutex);
+
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -610,7 +649,8 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         for (i = 0; i < n; i++) {
             if (ngx_http_rtk_audit_send_lines(audit->mirror,
                                               iov[i].iov_base,
-                                              iov[i].iov_len)
+                                              iov[i].iov_len, &sent,
+                                              &end_line, &end_last)
                 != NGX_OK
                 && audit->mirror_failed != ngx_time())
             {
@@ -639,6 +679,23 @@ refused:
     ngx_shmtx_unlock(&shpool->mutex);
 
     return NGX_ERROR;
+}
+
+
+/* records lost before they reached the chain: the next gap counts them */
+
+void
+ngx_http_rtk_audit_refused(ngx_http_rtk_audit_t *audit, ngx_uint_t n)
+{
+    ngx_slab_pool_t       *shpool;
+    ngx_http_rtk_chain_t  *chain;
+
+    shpool = (ngx_slab_pool_t *) audit->zone->shm.addr;
+    chain = audit->zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    chain->refused += n;
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 
@@ -909,18 +966,21 @@ ngx_http_rtk_audit_write(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 }
 
 
-/* one datagram per record of a run of lines */
+/*
+ * One datagram per record of a run of lines; *sent counts the records
+ * sent, and the last of them is [*line, *last) without its line feed.
+ */
 
 static ngx_int_t
 ngx_http_rtk_audit_send_lines(ngx_syslog_peer_t *peer, u_char *p,
-    size_t len)
+    size_t len, ngx_uint_t *sent, u_char **line, u_char **last)
 {
-    u_char  *last, *lf;
+    u_char  *end, *lf;
 
-    last = p + len;
+    end = p + len;
 
-    while (p < last) {
-        lf = ngx_strlchr(p, last, LF);
+    while (p < end) {
+        lf = ngx_strlchr(p, end, LF);
         if (lf == NULL) {
             return NGX_ERROR;
         }
@@ -928,6 +988,10 @@ ngx_http_rtk_audit_send_lines(ngx_syslog_peer_t *peer, u_char *p,
         if (ngx_http_rtk_audit_send(peer, p, lf + 1 - p) != NGX_OK) {
             return NGX_ERROR;
         }
+
+        (*sent)++;
+        *line = p;
+        *last = lf;
 
         p = lf + 1;
     }

@@ -266,6 +266,13 @@ ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
+    if (rc == NGX_OK && r->connection->error) {
+        /* the client went away while it waited, e.g. an HTTP/2 reset */
+        ngx_http_rtk_continue(r, ctx, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        ngx_http_finalize_request(r, NGX_DONE);
+        return;
+    }
+
     if (rc == NGX_OK) {
         rc = NGX_DECLINED;
 

@@ -85,6 +85,9 @@ static void ngx_http_rtk_summary_flush(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, time_t before);
 static void ngx_http_rtk_summary_write(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_summary_window_t *w);
+static ngx_int_t ngx_http_rtk_summary_cmp(ngx_uint_t reason,
+    ngx_uint_t status, u_char *addr, size_t len,
+    ngx_http_rtk_summary_node_t *sn);
 static void ngx_http_rtk_summary_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_int_t ngx_http_rtk_summary_init_zone(ngx_shm_zone_t *shm_zone,
@@ -383,6 +386,7 @@ ngx_http_rtk_summary_lookup(ngx_http_rtk_summary_shctx_t *sh, uint32_t hash,
     ngx_uint_t reason, ngx_uint_t status, ngx_str_t *addr)
 {
     size_t                        len;
+    ngx_int_t                     rc;
     ngx_rbtree_node_t            *node, *sentinel;
     ngx_http_rtk_summary_node_t  *sn;
 
@@ -393,30 +397,45 @@ ngx_http_rtk_summary_lookup(ngx_http_rtk_summary_shctx_t *sh, uint32_t hash,
 
     while (node != sentinel) {
 
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
             continue;
         }
 
         sn = ngx_http_rtk_summary_node(node);
 
-        if (sn->reason == reason && sn->status == status
-            && sn->addr_len == len
-            && ngx_memcmp(sn->addr, addr->data, len) == 0)
-        {
+        rc = ngx_http_rtk_summary_cmp(reason, status, addr->data, len, sn);
+
+        if (rc == 0) {
             return sn;
         }
 
-        /* equal hashes of different keys go right, as inserted */
-        node = node->right;
+        node = (rc < 0) ? node->left : node->right;
     }
 
     return NULL;
+}
+
+
+/* equal hashes are ordered by the whole key, so any can be found */
+
+static ngx_int_t
+ngx_http_rtk_summary_cmp(ngx_uint_t reason, ngx_uint_t status, u_char *addr,
+    size_t len, ngx_http_rtk_summary_node_t *sn)
+{
+    if (reason != sn->reason) {
+        return (reason < sn->reason) ? -1 : 1;
+    }
+
+    if (status != sn->status) {
+        return (status < sn->status) ? -1 : 1;
+    }
+
+    if (len != sn->addr_len) {
+        return (len < sn->addr_len) ? -1 : 1;
+    }
+
+    return ngx_memcmp(addr, sn->addr, len);
 }
 
 
@@ -424,11 +443,23 @@ static void
 ngx_http_rtk_summary_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
 {
-    ngx_rbtree_node_t  **p;
+    ngx_rbtree_node_t            **p;
+    ngx_http_rtk_summary_node_t   *sn;
+
+    sn = ngx_http_rtk_summary_node(node);
 
     for ( ;; ) {
 
-        p = (node->key < temp->key) ? &temp->left : &temp->right;
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            p = (ngx_http_rtk_summary_cmp(sn->reason, sn->status, sn->addr,
+                                          sn->addr_len,
+                                          ngx_http_rtk_summary_node(temp))
+                 < 0)
+                ? &temp->left : &temp->right;
+        }
 
         if (*p == sentinel) {
             break;
@@ -581,6 +612,14 @@ ngx_http_rtk_summary_init_process(ngx_cycle_t *cycle,
 {
     ngx_uint_t              i;
     ngx_http_rtk_audit_t  **audits;
+
+    /* not in the cache manager or loader: they take no requests */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
 
     audits = rmcf->audits.elts;
 

@@ -546,6 +546,37 @@ class Config(unittest.TestCase):
         self.fails('takes no parameters', self.SYSLOG + ' key=%%KEY%%',
                    '%%DIR%%/a.log key=%%KEY%%')
 
+    def test_one_copy_per_file(self):
+        # the copy belongs to the file: two locations naming two copies
+        # of one file would each leave holes in the other's copy
+        d = test_dir('24-conf-copies')
+        v = {'TOKEN_FILE': write_token_file(
+                 os.path.join(d, 'default.token'), TOKEN + '\n'),
+             'ACCOUNT_TOKEN_FILE': write_token_file(
+                 os.path.join(d, 'account.token'), TOKEN_ACCOUNT + '\n'),
+             'KEY': write_key(os.path.join(d, 'audit.key'), 'K' * 40 + '\n'),
+             'POLICY': write_policy(os.path.join(d, 'policy.json'),
+                                    policy_doc()),
+             'UP': free_port(), 'PORT': free_port(),
+             'ACCOUNT2': 'fedcba9876543210fedcba9876543210'}
+        for other, ok in (('syslog:server=127.0.0.1:10', False),
+                          (self.SYSLOG, True)):
+            with self.subTest(other=other):
+                conf = server(
+                    gateway_location(audit='%%DIR%%/a.log key=%%KEY%%;\n'
+                                     '            rtk_audit_log '
+                                     + self.SYSLOG)
+                    + gateway_location(path='/other/',
+                                       audit='%%DIR%%/a.log key=%%KEY%%;\n'
+                                       '            rtk_audit_log ' + other))
+                rc, err, _d = nginx_t(conf, v, dir=d)
+                if ok:
+                    self.assertEqual(rc, 0, err)
+                else:
+                    self.assertNotEqual(rc, 0, err)
+                    self.assertRegex(err, r'\[emerg\].*already has the '
+                                          r'syslog copy "%s"' % self.SYSLOG)
+
     def test_off_combined(self):
         self.fails('cannot be combined with "off"', 'off', '%%DIR%%/a.log')
         self.fails('cannot be combined with "off"', '%%DIR%%/a.log', 'off')

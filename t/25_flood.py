@@ -13,9 +13,11 @@
 
 import base64
 import collections
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -286,6 +288,103 @@ class Flood(unittest.TestCase):
         self.assertEqual(got, {'unauthenticated': 1, 'limited': 4})
         # names nobody checked appear nowhere in the trail
         self.assertNotIn(b'mallory', self.ngx.audit_raw())
+
+    def test_colliding_hashes_share_no_window(self):
+        # two client addresses whose CRC32 is the same, then one that
+        # makes the tree rotate: each address keeps one window
+        a, b, x = '127.5.212.4', '127.20.88.152', '127.9.9.9'
+        for src in (a, b, x, a):
+            self.assertEqual(self.get_from(src), 401)
+        sums = [s for s in self.stop_and_read()
+                if s.get('type') == 'summary']
+        self.assert_one_per_second(sums)
+        got = collections.Counter()
+        for s in sums:
+            got[s['client']] += s['count']
+        self.assertEqual(got, {a: 2, b: 1, x: 1})
+
+    def get_from(self, src):
+        """A GET without credentials from the source address src."""
+        s = socket.create_connection(('127.0.0.1', self.ngx.port),
+                                     timeout=5, source_address=(src, 0))
+        try:
+            s.sendall(('GET %s HTTP/1.1\r\nHost: localhost\r\n'
+                       'Connection: close\r\n\r\n' % PATH).encode())
+            data = b''
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        return int(data.split(b' ', 2)[1])
+
+
+class FloodCopy(unittest.TestCase):
+    """A summary written by a worker's timer reaches the syslog copy of
+    the file like every other record."""
+
+    def setUp(self):
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(('127.0.0.1', 0))
+        self.udp.settimeout(0.2)
+        self.addCleanup(self.udp.close)
+        self.up = Upstream()
+        self.addCleanup(self.up.stop)
+        self.dir = test_dir('flood-copy')
+        token = write_token_file(os.path.join(self.dir, 'default.token'),
+                                 TOKEN + '\n')
+        key = os.path.join(self.dir, 'audit.key')
+        with open(key, 'w') as f:
+            f.write(KEY)
+        os.chmod(key, 0o600)
+        with open(os.path.join(self.dir, 'htpasswd'), 'w') as f:
+            f.write('%s:{PLAIN}secret\n' % EDITOR)
+        policy = write_policy(os.path.join(self.dir, 'policy.json'),
+                              policy_doc(apps={APP: full_rule(
+                                  editors=(EDITOR,))}))
+        extra = ('            rtk_token_file %%TOKEN_FILE%%;\n'
+                 + '            rtk_audit_log syslog:server=127.0.0.1:%d,'
+                 'tag=rtk;\n' % self.udp.getsockname()[1] + AUTH_EXTRA)
+        conf = server(gateway_location(
+            identity='$remote_user', tokens=False,
+            audit='%%DIR%%/audit.log key=%%DIR%%/audit.key', extra=extra))
+        self.ngx = Nginx(conf, {'UP': self.up.port, 'TOKEN_FILE': token,
+                                'POLICY': policy}, dir=self.dir)
+        self.addCleanup(self.ngx.stop)
+        self.ngx.start()
+
+    def copies(self):
+        out = []
+        while True:
+            try:
+                data = self.udp.recv(65536).decode()
+            except socket.timeout:
+                return out
+            out.append(json.loads(data[data.index('{'):]))
+
+    def test_summary_in_the_copy(self):
+        for _ in range(3):
+            self.assertEqual(request(self.ngx.port, build(
+                'GET', PATH, b'', [])).status, 401)
+        # the timer writes the window once its second is over
+        deadline = time.time() + 5
+        while time.time() < deadline and not [
+                a for a in self.ngx.audit() if a.get('type') == 'summary']:
+            time.sleep(0.1)
+        copies = []
+        deadline = time.time() + 2
+        while time.time() < deadline and not [
+                c for c in copies if c.get('type') == 'summary']:
+            copies += self.copies()
+        filed = [a for a in self.ngx.audit()
+                 if a.get('type') in ('summary', 'link')]
+        self.assertEqual(sum(a['count'] for a in filed
+                             if a['type'] == 'summary'), 3)
+        key = [(a['type'], a['seq'], a['mac']) for a in filed]
+        self.assertEqual([(c['type'], c['seq'], c['mac']) for c in copies
+                          if c.get('type') in ('summary', 'link')], key)
 
 
 if __name__ == '__main__':
