@@ -32,7 +32,7 @@ test integration: DEPS += prometheus wrk  # promtool (t/21), wrk (t/25)
 
 MODULE_SRCS   := config $(wildcard ngx_rtk_module/*.[ch] policy/rtk_*.[ch])
 
-.PHONY: all deps fuzz-deps node-deps sdk-deps module unit integration \
+.PHONY: all deps fuzz-deps node-deps sdk-deps module unit tools integration \
         test run fuzz test-asan test-valgrind bench clean
 
 all: module
@@ -71,11 +71,14 @@ $(MODULE): $(MODULE_SRCS)
 	    || { tail -n 20 $(BUILD)/configure.log; exit 1; }
 	$(MAKE) -s -f $(NGX_BUILD)/Makefile -C $(BUILD)/nginx-src modules
 
-unit:
+unit: tools
 	$(MAKE) -s -C policy BUILD=$(BUILD)/policy all
+
+# rtk-policy: t/19_differential.py compares the gateway with it
+tools:
 	$(MAKE) -s -C tools BUILD=$(BUILD)
 
-integration: deps sdk-deps module
+integration: deps sdk-deps module tools
 	python3 t/run.py -j 2
 
 node-deps:
@@ -109,10 +112,10 @@ fuzz: deps fuzz-deps
 test: deps fuzz-deps sdk-deps module unit
 	@bash dev/run-tests.sh $(BUILD)
 
-test-asan: deps sdk-deps
+test-asan: deps sdk-deps tools
 	@bash dev/asan-test.sh $(BUILD)
 
-test-valgrind: deps sdk-deps module
+test-valgrind: deps sdk-deps module tools
 	$(call apt_install,valgrind)
 	@bash dev/valgrind-test.sh $(BUILD)
 
