@@ -279,6 +279,8 @@ ngx_int_t ngx_http_rtk_audit_mac_init(ngx_conf_t *cf,
 ngx_int_t ngx_http_rtk_audit_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 ssize_t ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_batch_t *b);
+u_char *ngx_http_rtk_audit_space(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    size_t size);
 ngx_int_t ngx_http_rtk_audit_commit(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
 void ngx_http_rtk_audit_refused(ngx_http_rtk_audit_t *audit, ngx_uint_t n);

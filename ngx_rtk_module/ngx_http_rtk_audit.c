@@ -456,8 +456,10 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
     size = ngx_http_rtk_audit_size(r, ctx);
 
-    line = ngx_pnalloc(r->pool, size);
+    line = ngx_http_rtk_audit_space(r->connection->log, rlcf->audit, size);
     if (line == NULL) {
+        ngx_http_rtk_metrics_audit(NGX_ERROR, 1, 0);
+        ngx_http_rtk_audit_refused(rlcf->audit, 1);
         return NGX_ERROR;
     }
 

@@ -28,39 +28,72 @@ static void ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit,
     ngx_log_t *log);
 
 
+/*
+ * Room for a record of at most size bytes at the end of this turn's
+ * batch, so that a request's record is made in place: no copy, and no
+ * allocation from the request's pool, which a record of several
+ * kilobytes would make a malloc().
+ */
+
+u_char *
+ngx_http_rtk_audit_space(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    size_t size)
+{
+    size_t                 used, n;
+    ngx_http_rtk_batch_t  *b;
+
+    b = ngx_http_rtk_batch_get(log, audit);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    if ((size_t) (b->end - b->last) < sizeof(size_t) + size) {
+        used = b->last - b->start;
+        n = b->end - b->start;
+
+        if (ngx_http_rtk_batch_grow(log, &b->start, &n, used,
+                                    sizeof(size_t) + size)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        b->last = b->start + used;
+        b->end = b->start + n;
+    }
+
+    return b->last + sizeof(size_t);
+}
+
+
 /* a record joins this turn's batch; NGX_ERROR: it cannot be kept */
 
 ngx_int_t
 ngx_http_rtk_audit_commit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     u_char *line, u_char *last)
 {
-    size_t                 len, used, size;
+    u_char                *p;
+    size_t                 len;
     ngx_http_rtk_batch_t  *b;
-
-    b = ngx_http_rtk_batch_get(log, audit);
-    if (b == NULL) {
-        goto failed;
-    }
 
     len = last - line;
 
-    if ((size_t) (b->end - b->last) < sizeof(size_t) + len) {
-        used = b->last - b->start;
-        size = b->end - b->start;
+    b = audit->batch;
 
-        if (ngx_http_rtk_batch_grow(log, &b->start, &size, used,
-                                    sizeof(size_t) + len)
-            != NGX_OK)
-        {
+    /* else made in place, in ngx_http_rtk_audit_space() */
+
+    if (b == NULL || line != b->last + sizeof(size_t)) {
+        p = ngx_http_rtk_audit_space(log, audit, len);
+        if (p == NULL) {
             goto failed;
         }
 
-        b->last = b->start + used;
-        b->end = b->start + size;
+        ngx_memcpy(p, line, len);
+        b = audit->batch;
     }
 
     ngx_memcpy(b->last, &len, sizeof(size_t));
-    b->last = ngx_cpymem(b->last + sizeof(size_t), line, len);
+    b->last += sizeof(size_t) + len;
     b->records++;
 
     if (!b->event.posted) {
