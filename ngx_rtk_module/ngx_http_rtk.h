@@ -92,6 +92,17 @@ typedef struct {
 typedef struct ngx_http_rtk_audit_s  ngx_http_rtk_audit_t;
 
 
+/* the chain fields at the end of a record read back */
+
+typedef struct {
+    ngx_uint_t                 seq;
+    ngx_uint_t                 has_mac;
+    u_char                    *mark;
+    u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
+    u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
+} ngx_http_rtk_end_t;
+
+
 /* a worker's records of one turn, each a size_t length and its text */
 
 typedef struct {
@@ -284,6 +295,10 @@ u_char *ngx_http_rtk_audit_space(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 ngx_int_t ngx_http_rtk_audit_commit(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, u_char *line, u_char *last);
 void ngx_http_rtk_audit_refused(ngx_http_rtk_audit_t *audit, ngx_uint_t n);
+ngx_int_t ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
+    u_char *line, size_t len, u_char *mac);
+ngx_int_t ngx_http_rtk_audit_parse_end(u_char *line, u_char *last,
+    ngx_http_rtk_end_t *end);
 ngx_int_t ngx_http_rtk_audit_reserve(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx, ngx_http_rtk_audit_t *audit);
 void ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
