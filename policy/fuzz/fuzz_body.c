@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_gen.h>
-
 #include "rtk_body.h"
+#include "test/canon_oracle.h"
 
 
 #define RTK_FUZZ_BLOCKS          64
@@ -43,8 +42,6 @@ static int rtk_fuzz_op(int op, const uint8_t *data, size_t size,
     rtk_body_t *body, rtk_fuzz_pool_t *pool);
 static int rtk_fuzz_same(const rtk_body_t *a, const rtk_body_t *b);
 static void rtk_fuzz_oracle(const rtk_body_t *body, const unsigned char *out,
-    size_t len);
-static int rtk_fuzz_gen_string(yajl_gen g, const unsigned char *s,
     size_t len);
 static void *rtk_fuzz_alloc(void *data, size_t size);
 static void rtk_fuzz_free(rtk_fuzz_pool_t *pool);
@@ -227,73 +224,24 @@ rtk_fuzz_same(const rtk_body_t *a, const rtk_body_t *b)
 static void
 rtk_fuzz_oracle(const rtk_body_t *body, const unsigned char *out, size_t len)
 {
-    int                   i, rc;
-    size_t                n;
-    yajl_gen              g;
-    const unsigned char  *buf;
+    size_t          n;
+    unsigned char  *buf;
 
-    g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
+    buf = malloc(6 * len + 64);
+    if (buf == NULL) {
         abort();
     }
 
-    (void) yajl_gen_config(g, yajl_gen_beautify, 0);
-    (void) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-    (void) yajl_gen_config(g, yajl_gen_escape_solidus, 0);
-
-    rc = (yajl_gen_map_open(g) != yajl_gen_status_ok);
-
-    if (body->fields & RTK_FIELD_ENABLED) {
-        rc |= rtk_fuzz_gen_string(g, (const unsigned char *) "enabled", 7);
-        rc |= (yajl_gen_bool(g, body->enabled != 0) != yajl_gen_status_ok);
-    }
-
-    if (body->fields & RTK_FIELD_EVENTS) {
-        rc |= rtk_fuzz_gen_string(g, (const unsigned char *) "events", 6);
-        rc |= (yajl_gen_array_open(g) != yajl_gen_status_ok);
-
-        for (i = 0; i < RTK_EVENT_COUNT; i++) {
-            if (body->events & (1u << i)) {
-                rc |= rtk_fuzz_gen_string(g,
-                          (const unsigned char *) rtk_event_names[i],
-                          strlen(rtk_event_names[i]));
-            }
-        }
-
-        rc |= (yajl_gen_array_close(g) != yajl_gen_status_ok);
-    }
-
-    if (body->fields & RTK_FIELD_NAME) {
-        rc |= rtk_fuzz_gen_string(g, (const unsigned char *) "name", 4);
-        rc |= rtk_fuzz_gen_string(g, body->name, body->name_len);
-    }
-
-    if (body->fields & RTK_FIELD_URL) {
-        rc |= rtk_fuzz_gen_string(g, (const unsigned char *) "url", 3);
-        rc |= rtk_fuzz_gen_string(g, body->url, body->url_len);
-    }
-
-    rc |= (yajl_gen_map_close(g) != yajl_gen_status_ok);
-
-    if (rc != 0 || yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok
+    if (rtk_canon_oracle(body, buf, &n) != RTK_OK
         || n != len || memcmp(buf, out, n) != 0)
     {
         abort();
     }
 
-    yajl_gen_free(g);
+    free(buf);
 }
 
 
-static int
-rtk_fuzz_gen_string(yajl_gen g, const unsigned char *s, size_t len)
-{
-    if (s == NULL) {
-        s = (const unsigned char *) "";
-    }
-
-    return yajl_gen_string(g, s, len) != yajl_gen_status_ok;
-}
 
 
 static void *

@@ -18,6 +18,7 @@
 
 #include "rtk_test.h"
 #include "rtk_body.h"
+#include "canon_oracle.h"
 #include "rtk_json.h"
 
 
@@ -26,10 +27,6 @@
 #define RTK_CT_BUF         (RTK_CT_STRING_MAX * 24)   /* pieces < 24 */
 
 
-static int rtk_ct_oracle(const rtk_body_t *body, unsigned char *out,
-    size_t *out_len);
-static int rtk_ct_gen_string(yajl_gen g, const unsigned char *s,
-    size_t len);
 static int rtk_ct_well_formed(const unsigned char *s, size_t len);
 static uint64_t rtk_ct_rand(void);
 static size_t rtk_ct_string(unsigned char *buf);
@@ -45,82 +42,6 @@ static uint64_t  rtk_ct_state = 0x9e3779b97f4a7c15ULL;
 static int       rtk_ct_last_rc;
 
 
-/* the canonical form as it was written before, through yajl_gen */
-
-static int
-rtk_ct_oracle(const rtk_body_t *body, unsigned char *out, size_t *out_len)
-{
-    int                   i, rc;
-    size_t                n;
-    yajl_gen              g;
-    const unsigned char  *buf;
-
-    g = yajl_gen_alloc(NULL);
-    if (g == NULL) {
-        abort();
-    }
-
-    (void) yajl_gen_config(g, yajl_gen_beautify, 0);
-    (void) yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-    (void) yajl_gen_config(g, yajl_gen_escape_solidus, 0);
-
-    rc = (yajl_gen_map_open(g) != yajl_gen_status_ok);
-
-    if (body->fields & RTK_FIELD_ENABLED) {
-        rc |= rtk_ct_gen_string(g, (const unsigned char *) "enabled", 7);
-        rc |= (yajl_gen_bool(g, body->enabled != 0) != yajl_gen_status_ok);
-    }
-
-    if (body->fields & RTK_FIELD_EVENTS) {
-        rc |= rtk_ct_gen_string(g, (const unsigned char *) "events", 6);
-        rc |= (yajl_gen_array_open(g) != yajl_gen_status_ok);
-
-        for (i = 0; i < RTK_EVENT_COUNT; i++) {
-            if (body->events & (1u << i)) {
-                rc |= rtk_ct_gen_string(g,
-                          (const unsigned char *) rtk_event_names[i],
-                          strlen(rtk_event_names[i]));
-            }
-        }
-
-        rc |= (yajl_gen_array_close(g) != yajl_gen_status_ok);
-    }
-
-    if (body->fields & RTK_FIELD_NAME) {
-        rc |= rtk_ct_gen_string(g, (const unsigned char *) "name", 4);
-        rc |= rtk_ct_gen_string(g, body->name, body->name_len);
-    }
-
-    if (body->fields & RTK_FIELD_URL) {
-        rc |= rtk_ct_gen_string(g, (const unsigned char *) "url", 3);
-        rc |= rtk_ct_gen_string(g, body->url, body->url_len);
-    }
-
-    rc |= (yajl_gen_map_close(g) != yajl_gen_status_ok);
-
-    if (rc != 0 || yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok) {
-        yajl_gen_free(g);
-        return RTK_ERROR;
-    }
-
-    memcpy(out, buf, n);
-    *out_len = n;
-
-    yajl_gen_free(g);
-
-    return RTK_OK;
-}
-
-
-static int
-rtk_ct_gen_string(yajl_gen g, const unsigned char *s, size_t len)
-{
-    if (s == NULL) {
-        s = (const unsigned char *) "";
-    }
-
-    return yajl_gen_string(g, s, len) != yajl_gen_status_ok;
-}
 
 
 static int
@@ -216,7 +137,7 @@ rtk_ct_compare(const rtk_body_t *body, const char *what, int quiet)
     wn = 0;
     out = NULL;
 
-    want = rtk_ct_oracle(body, oracle, &wn);
+    want = rtk_canon_oracle(body, oracle, &wn);
     rc = rtk_body_serialize(body, rtk_test_alloc, NULL, &out, &n);
     rtk_ct_last_rc = rc;
 
