@@ -16,6 +16,7 @@
 
 
 #define NGX_HTTP_RTK_BATCH_SIZE     16384
+#define NGX_HTTP_RTK_BATCH_KEEP     (1024 * 1024)
 
 
 static ngx_http_rtk_batch_t *ngx_http_rtk_batch_get(ngx_log_t *log,
@@ -308,6 +309,21 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
 
     b->last = b->start;
     b->records = 0;
+
+    /* a turn far larger than usual does not keep its memory */
+
+    if ((size_t) (b->end - b->start) > NGX_HTTP_RTK_BATCH_KEEP) {
+        ngx_free(b->start);
+        b->start = NULL;
+        b->last = NULL;
+        b->end = NULL;
+    }
+
+    if (b->out_size > NGX_HTTP_RTK_BATCH_KEEP) {
+        ngx_free(b->out);
+        b->out = NULL;
+        b->out_size = 0;
+    }
 
     /* fail=open: the requests go on without their records */
 
