@@ -234,10 +234,11 @@ ngx_http_rtk_summary_add(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx)
 
     /*
      * The key's window is closed: write it, open a new one.  A worker
-     * whose cached clock is behind another's counts in the newer one.
+     * whose cached clock is behind another's counts in the newer one;
+     * a window more than a second ahead means the clock went back.
      */
 
-    if (node && node->second < now) {
+    if (node && (node->second < now || node->second - 1 > now)) {
         ngx_http_rtk_summary_take(sh, shpool, node, &w, 0);
         closed = 1;
 
@@ -532,7 +533,9 @@ ngx_http_rtk_summary_expire(ngx_http_rtk_audit_t *audit, time_t before,
         q = ngx_queue_head(&sh->windows);
         node = ngx_queue_data(q, ngx_http_rtk_summary_node_t, queue);
 
-        if (node->second >= before) {
+        /* the current second, or the next for a worker ahead: open */
+
+        if (node->second >= before && node->second - 1 <= before) {
             break;
         }
 
