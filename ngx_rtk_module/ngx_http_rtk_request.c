@@ -23,8 +23,7 @@ static ngx_int_t ngx_http_rtk_rewrite(ngx_http_request_t *r,
     ngx_http_rtk_ctx_t *ctx);
 static ngx_int_t ngx_http_rtk_rewrite_headers(ngx_http_request_t *r,
     ngx_uint_t body);
-static ngx_int_t ngx_http_rtk_rebuild_headers(ngx_http_request_t *r,
-    ngx_uint_t body, ngx_http_variable_value_t *id);
+static ngx_int_t ngx_http_rtk_rebuild_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtk_set_header(ngx_list_t *headers,
     ngx_table_elt_t **hp, ngx_http_rtk_header_name_t *name, u_char *value,
     size_t len);
@@ -593,7 +592,16 @@ ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
             continue;
         }
 
-        return ngx_http_rtk_rebuild_headers(r, body, vv);
+        /* something to strip: the kept lines only, ours added below */
+
+        if (ngx_http_rtk_rebuild_headers(r) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ct = NULL;
+        id = NULL;
+
+        break;
     }
 
     if (body
@@ -621,16 +629,18 @@ ngx_http_rtk_rewrite_headers(ngx_http_request_t *r, ngx_uint_t body)
 }
 
 
-/* a fresh list: the old one is walked from a copy of its head */
+/*
+ * A fresh list of the lines kept: the old one is walked from a copy of
+ * its head.
+ */
 
 static ngx_int_t
-ngx_http_rtk_rebuild_headers(ngx_http_request_t *r, ngx_uint_t body,
-    ngx_http_variable_value_t *id)
+ngx_http_rtk_rebuild_headers(ngx_http_request_t *r)
 {
     ngx_uint_t        i;
     ngx_list_t        old, *headers;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *ct, *nh;
+    ngx_table_elt_t  *h, *nh;
 
     old = r->headers_in.headers;
     headers = &r->headers_in.headers;
@@ -669,27 +679,6 @@ ngx_http_rtk_rebuild_headers(ngx_http_request_t *r, ngx_uint_t body,
 
         *nh = h[i];
     }
-
-    ct = NULL;
-    nh = NULL;
-
-    if ((body
-         && ngx_http_rtk_set_header(headers, &ct, &ngx_http_rtk_content_type,
-                                    ngx_http_rtk_json.data,
-                                    ngx_http_rtk_json.len)
-            != NGX_OK)
-        || (!id->not_found
-            && ngx_http_rtk_set_header(headers, &nh,
-                                       &ngx_http_rtk_request_id, id->data,
-                                       id->len)
-               != NGX_OK))
-    {
-        return NGX_ERROR;
-    }
-
-    r->headers_in.content_type = ct;
-    r->headers_in.authorization = NULL;
-    r->headers_in.cookies.nelts = 0;
 
     return NGX_OK;
 }
