@@ -29,7 +29,7 @@ from rtk_harness import (APP, APP_HEX, NGINX, REPO, TOKEN,  # noqa: E402
                          Upstream, Reply, build, full_rule, gateway_location,
                          main, nginx_t, policy_doc, request, secret_forms,
                          server, test_dir, write_policy, write_token_file,
-                         free_port)
+                         free_port, read_lines)
 
 
 AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
@@ -72,15 +72,6 @@ def broken_at(out):
     if m is None:
         return None
     return m.group(1), int(m.group(2))
-
-
-def read_lines(path):
-    try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except OSError:
-        return []
-    return data.split(b'\n')[:-1]
 
 
 def parse(lines):

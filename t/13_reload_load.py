@@ -28,7 +28,7 @@ from rtk_harness import (APP, APP_HEX, NGINX, REPO, TOKEN,  # noqa: E402
                          TOKEN_ACCOUNT, GatewayCase, NginxWorkers, Upstream,
                          build, full_rule, gateway_location, main,
                          policy_doc, read_response, request, server, test_dir,
-                         write_token_file, _Reader)
+                         write_token_file, _Reader, read_lines)
 
 
 AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
@@ -71,14 +71,6 @@ def write_file(path, data):
     with open(tmp, 'wb') as f:
         f.write(data)
     os.rename(tmp, path)
-
-
-def read_lines(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read().split(b'\n')[:-1]
-    except OSError:
-        return []
 
 
 class Nginx4(NginxWorkers):

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 from rtk_harness import (REPO, TOKEN, TOKEN_ACCOUNT,  # noqa: E402
                          GatewayCase, NginxWorkers, Reply, free_port,
                          gateway_location, main, nginx_t, policy_doc,
-                         server, test_dir, write_policy, write_token_file)
+                         server, test_dir, write_policy, write_token_file,
+                         read_lines)
 
 
 AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
@@ -64,14 +65,6 @@ def verify(files, keys, *opts):
 def broken_at(out):
     m = LINE_RE.search(out)
     return None if m is None else (m.group(1), int(m.group(2)))
-
-
-def read_lines(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read().split(b'\n')[:-1]
-    except OSError:
-        return []
 
 
 def parse(lines):

@@ -170,3 +170,12 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def read_lines(path):
+    """The complete lines of a file (a last one without LF left out)."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read().split(b'\n')[:-1]
+    except OSError:
+        return []
