@@ -103,6 +103,38 @@ typedef struct {
 } ngx_http_rtk_end_t;
 
 
+/* with "fsync": one fsync(2) a thread does, and the requests it frees */
+
+#define NGX_HTTP_RTK_SYNC_SLOTS  2
+
+typedef struct {
+    ngx_queue_t                waiters;
+    ngx_fd_t                   fd;
+    ngx_err_t                  err;
+    ngx_uint_t                 busy;
+    ngx_http_rtk_audit_t      *audit;
+#if (NGX_THREADS)
+    ngx_thread_task_t          task;
+#endif
+} ngx_http_rtk_sync_slot_t;
+
+
+/*
+ * Per worker: the records written since the last sync began (a dup() of
+ * the descriptor they were written to, and who waits for them), and the
+ * syncs under way.
+ */
+
+typedef struct {
+    ngx_queue_t                next;
+    ngx_fd_t                   fd;
+    ngx_fd_t                   src;         /* the descriptor fd copies */
+    ngx_uint_t                 reopens;     /* audit->reopens then */
+    ngx_event_t                timer;       /* for records none waits for */
+    ngx_http_rtk_sync_slot_t   slot[NGX_HTTP_RTK_SYNC_SLOTS];
+} ngx_http_rtk_sync_t;
+
+
 /* a worker's records of one turn, each a size_t length and its text */
 
 typedef struct {
@@ -114,9 +146,8 @@ typedef struct {
     u_char                    *out;         /* sealed, as written */
     size_t                     out_size;
 
-    ngx_http_request_t       **waiters;     /* for their decision records */
-    ngx_uint_t                 nwaiters;
-    ngx_uint_t                 nalloc;
+    ngx_queue_t                waiters;     /* for their decision records */
+    ngx_http_rtk_sync_t        sync;
 
     ngx_event_t                event;
 } ngx_http_rtk_batch_t;
@@ -133,6 +164,8 @@ struct ngx_http_rtk_audit_s {
     u_char                     fingerprint[NGX_HTTP_RTK_FINGERPRINT_LEN];
     void                      *mac_ctx;     /* keyed by the master */
     ngx_flag_t                 fsync;
+    void                      *thread_pool; /* "fsync" syncs in it */
+    ngx_uint_t                 reopens;     /* per worker */
     ngx_flag_t                 fail_open;
     ngx_flag_t                 fail_set;    /* fail= was given */
     time_t                     mirror_failed;   /* per worker, for crit */
@@ -221,7 +254,8 @@ typedef struct {
     ngx_http_rtk_create_pt     create_request;
     ngx_http_rtk_finalize_pt   finalize_request;
 
-    ngx_http_request_t       **waiting;      /* its slot in a batch */
+    ngx_queue_t                waiting;      /* for its decision record */
+    ngx_http_request_t        *waiter;       /* r, while it waits */
 
     unsigned                   started:1;
     unsigned                   forward:1;
@@ -229,6 +263,7 @@ typedef struct {
     unsigned                   attached:1;
     unsigned                   redirected:1;
     unsigned                   decision_logged:1;
+    unsigned                   unsynced:1;  /* allowed, written, refused */
     unsigned                   envelope_sent:1;
     unsigned                   upstream_invalid:1;
     unsigned                   caller_read:1;
@@ -304,6 +339,18 @@ ngx_int_t ngx_http_rtk_audit_reserve(ngx_http_request_t *r,
 void ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_audit_t *audit);
 void ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle);
+void ngx_http_rtk_waiters_resume(ngx_queue_t *waiters, ngx_int_t rc);
+
+void ngx_http_rtk_audit_sync_init(ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_batch_t *b);
+ngx_int_t ngx_http_rtk_audit_sync(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
+void ngx_http_rtk_sync_refused(ngx_queue_t *waiters);
+void ngx_http_rtk_audit_reopen(ngx_open_file_t *file, ngx_log_t *log);
+ngx_int_t ngx_http_rtk_audit_sync_now(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_fd_t fd);
+void ngx_http_rtk_audit_sync_free(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
 void ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc);
 u_char *ngx_http_rtk_audit_time(u_char *p);
 ngx_int_t ngx_http_rtk_summary_zone(ngx_conf_t *cf,

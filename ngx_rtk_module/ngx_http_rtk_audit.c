@@ -272,6 +272,13 @@ ngx_http_rtk_audit_dest(ngx_conf_t *cf)
         if (audit->file == NULL) {
             return NULL;
         }
+
+        /* the syncs of "fsync" learn of a reopen, see ngx_http_rtk_sync.c */
+
+        if (audit->file->flush == NULL) {
+            audit->file->flush = ngx_http_rtk_audit_reopen;
+            audit->file->data = audit;
+        }
     }
 
     /*
@@ -380,6 +387,15 @@ ngx_http_rtk_audit_params(ngx_conf_t *cf, ngx_http_rtk_audit_t *audit)
     if (audit->fsync && ngx_strncmp(audit->path.data, "syslog:", 7) == 0) {
         return "\"fsync\" cannot be used with syslog";
     }
+
+#if (NGX_THREADS)
+    if (audit->fsync && audit->thread_pool == NULL) {
+        audit->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (audit->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
 
     return NGX_CONF_OK;
 }

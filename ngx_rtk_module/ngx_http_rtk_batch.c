@@ -5,10 +5,11 @@
  * Group commit.  The records a worker makes in one turn of its event
  * loop wait in its batch; a posted event, run after every other event
  * of the turn, has ngx_http_rtk_audit_chain() seal them under the
- * zone's lock and write them with one writev(2) (and one fsync()).  A
- * request that forwards waits for its decision record:
- * ngx_http_rtk_decided() resumes it once the write has succeeded, so no
- * byte goes upstream before its record is in the file.
+ * zone's lock and write them with one writev(2).  A request that
+ * forwards waits for its decision record: ngx_http_rtk_decided() resumes
+ * it once the write has succeeded (with "fsync", once a sync that covers
+ * the write has, see ngx_http_rtk_sync.c), so no byte goes upstream
+ * before its record is in the file.
  */
 
 
@@ -26,7 +27,7 @@ static ngx_int_t ngx_http_rtk_batch_grow(ngx_log_t *log, u_char **start,
 static void ngx_http_rtk_batch_cleanup(void *data);
 static void ngx_http_rtk_batch_handler(ngx_event_t *ev);
 static void ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit,
-    ngx_log_t *log);
+    ngx_log_t *log, ngx_uint_t final);
 
 
 /*
@@ -117,25 +118,19 @@ failed:
 
 
 /*
- * Room for a forwarding request among this turn's waiters, and a cleanup
- * that takes it out if nginx ends the request while it waits (a
- * shutdown timeout, a connection closed): reserved before its decision
- * record is made, so a record is never kept for a request that could
- * not wait.
+ * A cleanup that takes a forwarding request out of the waiters if nginx
+ * ends it while it waits (a shutdown timeout, a connection closed): set
+ * before its decision record is made, so a record is never kept for a
+ * request that could not wait.
  */
 
 ngx_int_t
 ngx_http_rtk_audit_reserve(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_audit_t *audit)
 {
-    size_t                 size;
-    ngx_uint_t             i;
-    ngx_http_cleanup_t    *cln;
-    ngx_http_rtk_ctx_t    *wctx;
-    ngx_http_rtk_batch_t  *b;
+    ngx_http_cleanup_t  *cln;
 
-    b = ngx_http_rtk_batch_get(r->connection->log, audit);
-    if (b == NULL) {
+    if (ngx_http_rtk_batch_get(r->connection->log, audit) == NULL) {
         return NGX_ERROR;
     }
 
@@ -147,31 +142,6 @@ ngx_http_rtk_audit_reserve(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     cln->handler = ngx_http_rtk_batch_cleanup;
     cln->data = ctx;
 
-    if (b->nwaiters < b->nalloc) {
-        return NGX_OK;
-    }
-
-    size = b->nalloc * sizeof(ngx_http_request_t *);
-
-    if (ngx_http_rtk_batch_grow(r->connection->log, (u_char **) &b->waiters,
-                                &size, size, sizeof(ngx_http_request_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    b->nalloc = size / sizeof(ngx_http_request_t *);
-
-    /* the slots moved */
-
-    for (i = 0; i < b->nwaiters; i++) {
-        if (b->waiters[i]) {
-            wctx = ngx_http_get_module_ctx(b->waiters[i],
-                                           ngx_http_rtk_module);
-            wctx->waiting = &b->waiters[i];
-        }
-    }
-
     return NGX_OK;
 }
 
@@ -182,14 +152,50 @@ void
 ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_audit_t *audit)
 {
-    ngx_http_rtk_batch_t  *b;
-
-    b = audit->batch;
-
-    ctx->waiting = &b->waiters[b->nwaiters];
-    b->waiters[b->nwaiters++] = r;
+    ctx->waiter = r;
+    ngx_queue_insert_tail(&audit->batch->waiters, &ctx->waiting);
 
     r->main->count++;
+}
+
+
+/*
+ * Every request of the list goes on (rc NGX_OK) or is refused.  Each is
+ * taken out before it is resumed: resuming one may end another of them
+ * (requests of one HTTP/2 connection), whose cleanup takes it out too.
+ */
+
+void
+ngx_http_rtk_waiters_resume(ngx_queue_t *waiters, ngx_int_t rc)
+{
+    ngx_queue_t          *q, list;
+    ngx_connection_t     *c;
+    ngx_http_request_t   *r;
+    ngx_http_rtk_ctx_t   *ctx;
+
+    if (ngx_queue_empty(waiters)) {
+        return;
+    }
+
+    /* a request resumed here may wait again, in another list */
+
+    ngx_queue_init(&list);
+    ngx_queue_add(&list, waiters);
+    ngx_queue_init(waiters);
+
+    while (!ngx_queue_empty(&list)) {
+        q = ngx_queue_head(&list);
+        ngx_queue_remove(q);
+
+        ctx = ngx_queue_data(q, ngx_http_rtk_ctx_t, waiting);
+        ctx->waiting.next = NULL;
+
+        r = ctx->waiter;
+        c = r->connection;
+
+        ngx_http_rtk_decided(r, rc);
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
@@ -198,9 +204,11 @@ ngx_http_rtk_batch_cleanup(void *data)
 {
     ngx_http_rtk_ctx_t *ctx = data;
 
-    if (ctx->waiting) {
-        *ctx->waiting = NULL;
-        ctx->waiting = NULL;
+    /* ended by nginx while it waited */
+
+    if (ctx->waiting.next) {
+        ngx_queue_remove(&ctx->waiting);
+        ctx->waiting.next = NULL;
     }
 }
 
@@ -222,6 +230,9 @@ ngx_http_rtk_batch_get(ngx_log_t *log, ngx_http_rtk_audit_t *audit)
     b->event.handler = ngx_http_rtk_batch_handler;
     b->event.data = audit;
     b->event.log = ngx_cycle->log;
+
+    ngx_queue_init(&b->waiters);
+    ngx_http_rtk_audit_sync_init(audit, b);
 
     audit->batch = b;
 
@@ -260,21 +271,19 @@ ngx_http_rtk_batch_grow(ngx_log_t *log, u_char **start, size_t *size,
 static void
 ngx_http_rtk_batch_handler(ngx_event_t *ev)
 {
-    ngx_http_rtk_batch_flush(ev->data, ev->log);
+    ngx_http_rtk_batch_flush(ev->data, ev->log, 0);
 }
 
 
 static void
-ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
+ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
+    ngx_uint_t final)
 {
-    size_t                  need;
-    ssize_t                 n;
-    ngx_int_t               rc;
-    ngx_uint_t              i, records, nalloc;
-    ngx_connection_t       *c;
-    ngx_http_request_t     *r, **waiters;
-    ngx_http_rtk_ctx_t     *ctx;
-    ngx_http_rtk_batch_t   *b;
+    size_t                 need;
+    ssize_t                n;
+    ngx_int_t              rc;
+    ngx_uint_t             records;
+    ngx_http_rtk_batch_t  *b;
 
     b = audit->batch;
 
@@ -325,50 +334,35 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log)
         b->out_size = 0;
     }
 
+    /*
+     * "fsync": the waiters go on once a thread has synced the write (see
+     * ngx_http_rtk_sync.c); a worker that exits has no thread left.
+     */
+
+    if (rc == NGX_OK && audit->thread_pool) {
+        if (!final) {
+            rc = ngx_http_rtk_audit_sync(log, audit, b);
+
+            if (rc == NGX_AGAIN) {
+                return;
+            }
+
+        } else {
+            rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd);
+
+            if (rc != NGX_OK) {
+                ngx_http_rtk_sync_refused(&b->waiters);
+            }
+        }
+    }
+
     /* fail=open: the requests go on without their records */
 
     if (rc != NGX_OK && audit->fail_open) {
         rc = NGX_OK;
     }
 
-    /*
-     * The waiters are taken out first: a request resumed here may make
-     * records, and they wait for the next turn.
-     */
-
-    waiters = b->waiters;
-    records = b->nwaiters;
-    nalloc = b->nalloc;
-
-    b->waiters = NULL;
-    b->nwaiters = 0;
-    b->nalloc = 0;
-
-    for (i = 0; i < records; i++) {
-        r = waiters[i];
-
-        /* ended by nginx while it waited: its cleanup let go of it */
-
-        if (r == NULL) {
-            continue;
-        }
-
-        ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
-        ctx->waiting = NULL;
-
-        c = r->connection;
-
-        ngx_http_rtk_decided(r, rc);
-        ngx_http_run_posted_requests(c);
-    }
-
-    if (b->waiters == NULL) {
-        b->waiters = waiters;
-        b->nalloc = nalloc;
-
-    } else if (waiters) {
-        ngx_free(waiters);
-    }
+    ngx_http_rtk_waiters_resume(&b->waiters, rc);
 }
 
 
@@ -397,7 +391,7 @@ ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle)
             continue;
         }
 
-        ngx_http_rtk_batch_flush(audits[i], cycle->log);
+        ngx_http_rtk_batch_flush(audits[i], cycle->log, 1);
 
         if (b->start) {
             ngx_free(b->start);
@@ -407,9 +401,7 @@ ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle)
             ngx_free(b->out);
         }
 
-        if (b->waiters) {
-            ngx_free(b->waiters);
-        }
+        ngx_http_rtk_audit_sync_free(cycle->log, audits[i], b);
 
         ngx_free(b);
         audits[i]->batch = NULL;

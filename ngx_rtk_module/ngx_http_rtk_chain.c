@@ -594,7 +594,11 @@ ngx_http_rtk_audit_write(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     w = writev(audit->file->fd, iov, n);
 
     if (w == (ssize_t) total) {
-        if (!audit->fsync || fsync(audit->file->fd) == 0) {
+        /* with a thread pool, ngx_http_rtk_sync.c syncs after the lock */
+
+        if (!audit->fsync || audit->thread_pool
+            || fsync(audit->file->fd) == 0)
+        {
             return NGX_OK;
         }
 

@@ -876,7 +876,12 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
         (void) ngx_http_rtk_audit_decision(r, ctx, 0);
     }
 
-    if (ctx->forwarded) {
+    /*
+     * An outcome record for every decision to forward that is in the
+     * file: a request refused because its sync failed says so too.
+     */
+
+    if (ctx->forwarded || ctx->unsynced) {
         if (ctx->answer_len
             && rtk_answer_webhook_id(ctx->answer, ctx->answer_len,
                                      (char *) ctx->created)

@@ -791,7 +791,9 @@ class FsyncSyslog(ChainCase):
         if tracer is not None:
             with open(trace) as f:
                 calls = [l for l in f if 'fsync(' in l and '= 0' in l]
-            self.assertGreaterEqual(len(calls), 7)
+            # one at least per forwarded request, which come one by one;
+            # t/27_fsync.py checks which records each sync covers
+            self.assertGreaterEqual(len(calls), 3)
 
     def test_syslog(self):
         while True:

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+#
+# Copyright (C) ngx_rtk_module authors
+#
+# "fsync": a thread syncs the audit file while the worker goes on, and a
+# forwarded request reaches the upstream only after a sync that began
+# once its decision record was in the file has succeeded.  fsync(2) is
+# watched and steered by t/lib/fsync_shim.c (LD_PRELOAD): it logs the
+# file's size as each sync begins, and can be made slow or failing.
+#
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
+
+from rtk_harness import (REPO, TOKEN, NginxTuned, Upstream,  # noqa: E402
+                         build, gateway_location, main, policy_doc,
+                         request, server, test_dir, wh_path, write_policy,
+                         write_token_file)
+
+
+AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
+SHIM_SRC = os.path.join(REPO, 't', 'lib', 'fsync_shim.c')
+KEY = 'f' * 48 + '\n'
+CALLER = 'alice@example.com'
+DENIED = 'mallory@example.com'
+
+
+def records(path):
+    """(record, offset of its end) for every line of an audit file."""
+    out = []
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError:
+        return out
+    pos = 0
+    for line in data.split(b'\n')[:-1]:
+        pos += len(line) + 1
+        out.append((json.loads(line), pos))
+    return out
+
+
+def syncs(shim_dir):
+    """Finished syncs: (inode, size when it began, rc)."""
+    begun, done = {}, []
+    try:
+        with open(os.path.join(shim_dir, 'log')) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return done
+    for line in lines:
+        f = line.split()
+        if f[0] == 'B':
+            begun[(f[1], f[2])] = (int(f[3]), int(f[4]))
+        elif f[0] == 'E' and (f[1], f[2]) in begun:
+            ino, size = begun[(f[1], f[2])]
+            done.append((ino, size, int(f[3])))
+    return done
+
+
+def synced(shim_dir, path, rid):
+    """Whether rid's decision record in path (or its rotated copy) was
+    covered by a sync that succeeded."""
+    for p in (path, path + '.1'):
+        try:
+            ino = os.stat(p).st_ino
+        except OSError:
+            continue
+        for rec, end in records(p):
+            if rec.get('request_id') == rid and rec['type'] == 'decision':
+                return any(i == ino and size >= end and rc == 0
+                           for i, size, rc in syncs(shim_dir))
+    return False
+
+
+class SyncCheckingUpstream(Upstream):
+    """At the moment a request arrives, looks for a finished sync that
+    covers its decision record."""
+
+    def __init__(self, audit_path, shim_dir):
+        self.audit_path = audit_path
+        self.shim_dir = shim_dir
+        self.unsynced = []
+        self.seen = 0
+        super().__init__()
+
+    def _read_request(self, c, buf, n):
+        req, buf = super()._read_request(c, buf, n)
+        if req is not None:
+            rid = req.header('X-Request-Id')
+            ok = synced(self.shim_dir, self.audit_path, rid)
+            with self.lock:
+                self.seen += 1
+                if not ok:
+                    self.unsynced.append(rid)
+        return req, buf
+
+
+class Fsync(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.shim = os.path.join(test_dir('fsync-shim'), 'fsync_shim.so')
+        subprocess.run(['cc', '-shared', '-fPIC', '-O2', '-Wall', '-Werror',
+                        '-o', cls.shim, SHIM_SRC, '-ldl'], check=True)
+
+    def start(self, fail='fail=closed'):
+        self.dir = test_dir('fsync-' + self._testMethodName)
+        self.shim_dir = os.path.join(self.dir, 'shim')
+        os.mkdir(self.shim_dir)
+        self.audit = os.path.join(self.dir, 'audit.log')
+        self.up = SyncCheckingUpstream(self.audit, self.shim_dir)
+        self.addCleanup(self.up.stop)
+        token = write_token_file(os.path.join(self.dir, 'default.token'),
+                                 TOKEN + '\n')
+        self.key = os.path.join(self.dir, 'audit.key')
+        with open(self.key, 'w') as f:
+            f.write(KEY)
+        os.chmod(self.key, 0o600)
+        policy = write_policy(os.path.join(self.dir, 'policy.json'),
+                              policy_doc())
+        conf = server(gateway_location(
+            audit='%%DIR%%/audit.log key=%%DIR%%/audit.key fsync ' + fail,
+            tokens=False,
+            extra='            rtk_token_file %%TOKEN_FILE%%;\n'))
+        # one worker: one set of syncs, one batch per turn
+        self.ngx = NginxTuned(conf, {'UP': self.up.port,
+                                     'TOKEN_FILE': token,
+                                     'POLICY': policy},
+                              dir=self.dir, workers=1)
+        self.addCleanup(self.ngx.stop)
+        saved = {k: os.environ.get(k) for k in ('LD_PRELOAD',
+                                                'RTK_FSYNC_SHIM')}
+        os.environ['LD_PRELOAD'] = ' '.join(
+            x for x in (saved['LD_PRELOAD'], self.shim) if x)
+        os.environ['RTK_FSYNC_SHIM'] = self.shim_dir
+        try:
+            self.ngx.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def set_delay(self, ms):
+        with open(os.path.join(self.shim_dir, 'delay'), 'w') as f:
+            f.write('%d\n' % ms)
+
+    def set_fail(self, on):
+        p = os.path.join(self.shim_dir, 'fail')
+        if on:
+            open(p, 'w').close()
+        elif os.path.exists(p):
+            os.unlink(p)
+
+    def edit(self, caller=CALLER, name=None):
+        body = {'enabled': True} if name is None else {'name': name}
+        return request(self.ngx.port, build('PATCH', wh_path(), body,
+                                            [('X-Caller', caller)]))
+
+    def burst(self, clients, each):
+        statuses = []
+        lock = threading.Lock()
+        go = threading.Event()
+
+        def client():
+            go.wait()
+            for _ in range(each):
+                r = self.edit()
+                with lock:
+                    statuses.append(r.status)
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(60)
+        return statuses
+
+    def verify(self, *paths):
+        r = subprocess.run([sys.executable, AUDIT_TOOL, 'verify']
+                           + list(paths) + ['--key', self.key],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return r.returncode, r.stdout.decode()
+
+    def wait_synced(self, size, timeout=2.0):
+        """A sync of the audit file that began at size or later."""
+        ino = os.stat(self.audit).st_ino
+        end = time.time() + timeout
+        while time.time() < end:
+            if any(i == ino and s >= size and rc == 0
+                   for i, s, rc in syncs(self.shim_dir)):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def test_forwarded_after_its_sync(self):
+        self.start()
+        self.set_delay(150)
+        for i in range(3):
+            t0 = time.time()
+            r = self.edit(name='one-%d' % i)
+            self.assertEqual(r.status, 200, r)
+            # it waited for a whole (slowed) sync
+            self.assertGreaterEqual(time.time() - t0, 0.14)
+        self.assertEqual(self.up.seen, 3)
+        self.assertEqual(self.up.unsynced, [])
+
+    def test_burst_shares_syncs(self):
+        self.start()
+        self.set_delay(20)
+        statuses = self.burst(12, 5)
+        self.assertEqual(statuses, [200] * 60)
+        self.assertEqual(self.up.seen, 60)
+        self.assertEqual(self.up.unsynced, [])
+        # requests written while a sync was under way shared the next
+        self.assertLess(len(syncs(self.shim_dir)), 60)
+        self.ngx.stop()
+        rc, out = self.verify(self.audit)
+        self.assertEqual(rc, 0, out)
+        kinds = [r['type'] for r, _e in records(self.audit)]
+        self.assertEqual((kinds.count('decision'), kinds.count('outcome')),
+                         (60, 60))
+
+    def test_records_nobody_waits_for_are_synced(self):
+        # a refusal's record and an outcome record hold no request back,
+        # and are synced all the same, soon after
+        self.start()
+        r = self.edit(caller=DENIED)
+        self.assertEqual(r.status, 403)
+        time.sleep(0.1)
+        size = os.path.getsize(self.audit)
+        self.assertEqual(records(self.audit)[-1][0]['type'], 'decision')
+        self.assertTrue(self.wait_synced(size))
+        r = self.edit()
+        self.assertEqual(r.status, 200)
+        time.sleep(0.1)
+        size = os.path.getsize(self.audit)
+        self.assertEqual(records(self.audit)[-1][0]['type'], 'outcome')
+        self.assertTrue(self.wait_synced(size))
+
+    def test_failed_sync_refuses(self):
+        self.start()
+        self.assertEqual(self.edit().status, 200)
+        self.set_fail(True)
+        r = self.edit(name='refused')
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(json.loads(r.body)['errors'][0]['code'], 50301)
+        self.assertEqual(self.up.seen, 1)
+        self.assertRegex(self.ngx.log(),
+                         r'\[crit\].*fsync\(\) of audit log ".*audit\.log" '
+                         r'failed \(5: Input/output error\)')
+        # the decision was written, and the outcome says what came of it
+        rid = r.header('X-Request-Id')
+        self.set_fail(False)
+        self.assertEqual(self.edit(name='synced-again').status, 200)
+        self.assertEqual(self.up.seen, 2)
+        self.assertEqual(self.up.unsynced, [])
+        self.ngx.stop()
+        mine = [x for x, _e in records(self.audit)
+                if x.get('request_id') == rid]
+        self.assertEqual([(x['type'], x['status'], x['code'])
+                          for x in mine if x['type'] == 'outcome'],
+                         [('outcome', 503, 50301)])
+        rc, out = self.verify(self.audit)
+        self.assertEqual(rc, 0, out)
+
+    def test_failed_sync_fail_open_forwards(self):
+        self.start(fail='fail=open')
+        self.set_fail(True)
+        r = self.edit()
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.up.seen, 1)
+        self.assertRegex(self.ngx.log(),
+                         r'\[crit\].*fsync\(\) of audit log .* failed')
+
+    def test_reopen_while_syncing(self):
+        # the file is rotated while its sync is under way: the sync
+        # covers the old file, where the record is, and the request goes
+        # on; the next record goes to the new file and is synced there
+        self.start()
+        self.set_delay(400)
+        out = {}
+
+        def slow():
+            out['r'] = self.edit(name='during-rotation')
+
+        t = threading.Thread(target=slow)
+        t.start()
+        time.sleep(0.15)
+        os.rename(self.audit, self.audit + '.1')
+        os.kill(self.ngx.pid, signal.SIGUSR1)
+        t.join(10)
+        self.assertEqual(out['r'].status, 200)
+        self.set_delay(0)
+        time.sleep(0.3)
+        self.assertEqual(self.edit(name='after').status, 200)
+        self.assertEqual(self.up.seen, 2)
+        self.assertEqual(self.up.unsynced, [])
+        self.ngx.stop()
+        rc, out = self.verify(self.audit + '.1', self.audit)
+        self.assertEqual(rc, 0, out)
+
+    def test_reopen_with_records_waiting(self):
+        # both syncs are under way when a third request's record is
+        # written, so it waits for the next sync, of the file it is in;
+        # the file is rotated before that sync begins, and a fourth
+        # request writes to the new file meanwhile
+        self.start()
+        self.set_delay(300)
+        out = {}
+
+        def edit(name):
+            out[name] = self.edit(name=name)
+
+        threads = []
+        for name in ('a', 'b', 'c'):
+            t = threading.Thread(target=edit, args=(name,))
+            t.start()
+            threads.append(t)
+            time.sleep(0.05)
+        os.rename(self.audit, self.audit + '.1')
+        os.kill(self.ngx.pid, signal.SIGUSR1)
+        time.sleep(0.05)
+        t = threading.Thread(target=edit, args=('d',))
+        t.start()
+        threads.append(t)
+        for t in threads:
+            t.join(10)
+        self.assertEqual({k: r.status for k, r in out.items()},
+                         {'a': 200, 'b': 200, 'c': 200, 'd': 200})
+        self.assertEqual(self.up.seen, 4)
+        self.assertEqual(self.up.unsynced, [])
+        names = [x['changes'].get('name') for x, _e in records(
+            self.audit + '.1') if x['type'] == 'decision']
+        self.assertEqual(sorted(names), ['a', 'b', 'c'])
+        self.set_delay(0)
+        self.ngx.stop()
+        rc, out = self.verify(self.audit + '.1', self.audit)
+        self.assertEqual(rc, 0, out)
+
+
+if __name__ == '__main__':
+    main()
