@@ -508,8 +508,18 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     }
     ngx_http_rtk_line_str(&l, "client", r->connection->addr_text.data,
                           r->connection->addr_text.len);
-    ngx_http_rtk_line_str(&l, "method", r->method_name.data,
-                          ngx_min(r->method_name.len, 32));
+
+    /*
+     * An outcome record names its request and tells how it ended; what
+     * was asked and why it was allowed (the method, the changes, the
+     * rule and the policy) are in the decision record of the same
+     * request_id, earlier in the same chain.
+     */
+
+    if (!outcome) {
+        ngx_http_rtk_line_str(&l, "method", r->method_name.data,
+                              ngx_min(r->method_name.len, 32));
+    }
 
     if (txn->op_known) {
         op = rtk_op_name(txn->op);
@@ -547,15 +557,17 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_raw(&l, ",\"webhook\":null");
     }
 
-    ngx_http_rtk_line_raw(&l, ",\"changes\":");
-
     /* list, get and delete change nothing */
 
-    if (txn->parsed && txn->op_known && rtk_op_has_body(txn->op)) {
+    if (outcome) {
+        /* in the decision record */
+
+    } else if (txn->parsed && txn->op_known && rtk_op_has_body(txn->op)) {
+        ngx_http_rtk_line_raw(&l, ",\"changes\":");
         ngx_http_rtk_line_changes(&l, &txn->body);
 
     } else {
-        ngx_http_rtk_line_raw(&l, "null");
+        ngx_http_rtk_line_raw(&l, ",\"changes\":null");
     }
 
     /* the status: what was answered, or nothing yet when forwarding */
@@ -594,8 +606,11 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     l.pos = ngx_sprintf(l.pos, ",\"code\":%d", err.code);
 
     ngx_http_rtk_line_cstr(&l, "reason", err.message);
-    ngx_http_rtk_line_cstr(&l, "rule",
-                           txn->evaluated ? txn->decision.rule : NULL);
+
+    if (!outcome) {
+        ngx_http_rtk_line_cstr(&l, "rule",
+                               txn->evaluated ? txn->decision.rule : NULL);
+    }
 
     if (status) {
         l.pos = ngx_sprintf(l.pos, ",\"status\":%ui", status);
@@ -604,7 +619,10 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         ngx_http_rtk_line_raw(&l, ",\"status\":null");
     }
 
-    if (rlcf->policy) {
+    if (outcome) {
+        /* in the decision record */
+
+    } else if (rlcf->policy) {
         ngx_http_rtk_line_safe(&l, "policy",
                                (u_char *) rtk_policy_hash(rlcf->policy),
                                RTK_POLICY_HASH_LEN);

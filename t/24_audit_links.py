@@ -293,8 +293,10 @@ class KeyChangeDraining(LinkCase):
             self.assertEqual(x['prev']['seq'], p['seq'])
             self.assertEqual(x['prev']['mac'], p['mac'])
             self.assertNotEqual(x['prev']['key'], x['key'])
-        slow = [x for x in recs if x.get('changes')
-                and x['changes'].get('name') == 'slow-old-worker']
+        rid = [x['request_id'] for x in recs if x.get('changes')
+               and x['changes'].get('name') == 'slow-old-worker']
+        self.assertEqual(len(rid), 1)
+        slow = [x for x in recs if x.get('request_id') == rid[0]]
         self.assertEqual([x['type'] for x in slow], ['decision', 'outcome'])
         rc, out = verify([self.audit_path], [old_key, self.key_file],
                          '--complete')
