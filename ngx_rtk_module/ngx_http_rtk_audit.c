@@ -273,11 +273,13 @@ ngx_http_rtk_audit_dest(ngx_conf_t *cf)
             return NULL;
         }
 
-        /* the syncs of "fsync" learn of a reopen, see ngx_http_rtk_sync.c */
+        /*
+         * The syncs of "fsync" learn of a reopen (ngx_http_rtk_sync.c);
+         * file->data is left alone, as a buffered access_log uses it.
+         */
 
         if (audit->file->flush == NULL) {
             audit->file->flush = ngx_http_rtk_audit_reopen;
-            audit->file->data = audit;
         }
     }
 

@@ -177,9 +177,23 @@ ngx_http_rtk_audit_sync_now(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 void
 ngx_http_rtk_audit_reopen(ngx_open_file_t *file, ngx_log_t *log)
 {
-    ngx_http_rtk_audit_t *audit = file->data;
+    ngx_uint_t                  i;
+    ngx_http_rtk_audit_t      **audits;
+    ngx_http_rtk_main_conf_t   *rmcf;
 
-    audit->reopens++;
+    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_rtk_module);
+    if (rmcf == NULL) {
+        return;
+    }
+
+    audits = rmcf->audits.elts;
+
+    for (i = 0; i < rmcf->audits.nelts; i++) {
+        if (audits[i]->file == file) {
+            audits[i]->reopens++;
+        }
+    }
 }
 
 
