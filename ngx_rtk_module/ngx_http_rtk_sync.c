@@ -30,6 +30,8 @@
 static void ngx_http_rtk_sync_next(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_sync_t *s);
 static void ngx_http_rtk_sync_timer(ngx_event_t *ev);
+static ngx_http_rtk_sync_slot_t *ngx_http_rtk_sync_slot(
+    ngx_http_rtk_sync_t *s);
 static void ngx_http_rtk_sync_start(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_sync_t *s,
     ngx_http_rtk_sync_slot_t *slot);
@@ -239,8 +241,9 @@ ngx_http_rtk_audit_sync_free(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     }
 
     /*
-     * A slot still busy keeps its descriptor: the thread pool has ended
-     * before this module's exit, and a task it dropped never completes.
+     * A slot still busy keeps its descriptor: nginx ended its thread
+     * pools before this module's exit, so the sync is done, but the
+     * event that would close it is never handled.
      */
 }
 
@@ -259,7 +262,7 @@ static void
 ngx_http_rtk_sync_next(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_sync_t *s)
 {
-    ngx_uint_t  i;
+    ngx_http_rtk_sync_slot_t  *slot;
 
     if (s->fd == NGX_INVALID_FILE) {
         return;
@@ -273,11 +276,12 @@ ngx_http_rtk_sync_next(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         return;
     }
 
-    for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
-        if (!s->slot[i].busy) {
-            ngx_http_rtk_sync_start(log, audit, s, &s->slot[i]);
-            return;
-        }
+    /* none free: the first to end starts the next */
+
+    slot = ngx_http_rtk_sync_slot(s);
+
+    if (slot) {
+        ngx_http_rtk_sync_start(log, audit, s, slot);
     }
 }
 
@@ -285,9 +289,9 @@ ngx_http_rtk_sync_next(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 static void
 ngx_http_rtk_sync_timer(ngx_event_t *ev)
 {
-    ngx_uint_t             i;
-    ngx_http_rtk_sync_t   *s;
-    ngx_http_rtk_audit_t  *audit;
+    ngx_http_rtk_sync_t       *s;
+    ngx_http_rtk_audit_t      *audit;
+    ngx_http_rtk_sync_slot_t  *slot;
 
     audit = ev->data;
     s = &audit->batch->sync;
@@ -296,14 +300,26 @@ ngx_http_rtk_sync_timer(ngx_event_t *ev)
         return;
     }
 
+    slot = ngx_http_rtk_sync_slot(s);
+
+    if (slot) {
+        ngx_http_rtk_sync_start(ev->log, audit, s, slot);
+    }
+}
+
+
+static ngx_http_rtk_sync_slot_t *
+ngx_http_rtk_sync_slot(ngx_http_rtk_sync_t *s)
+{
+    ngx_uint_t  i;
+
     for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
         if (!s->slot[i].busy) {
-            ngx_http_rtk_sync_start(ev->log, audit, s, &s->slot[i]);
-            return;
+            return &s->slot[i];
         }
     }
 
-    /* all busy: the first to end starts the next */
+    return NULL;
 }
 
 
