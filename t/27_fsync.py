@@ -317,18 +317,26 @@ class Fsync(unittest.TestCase):
         # the file is rotated before that sync begins, and a fourth
         # request writes to the new file meanwhile
         self.start()
-        self.set_delay(300)
+        self.set_delay(800)
         out = {}
 
         def edit(name):
             out[name] = self.edit(name=name)
+
+        def written(name):
+            return any(x['type'] == 'decision'
+                       and x['changes'].get('name') == name
+                       for x, _e in records(self.audit))
 
         threads = []
         for name in ('a', 'b', 'c'):
             t = threading.Thread(target=edit, args=(name,))
             t.start()
             threads.append(t)
-            time.sleep(0.05)
+            end = time.time() + 5
+            while not written(name) and time.time() < end:
+                time.sleep(0.005)
+            self.assertTrue(written(name), name)
         os.rename(self.audit, self.audit + '.1')
         os.kill(self.ngx.pid, signal.SIGUSR1)
         time.sleep(0.05)
