@@ -131,6 +131,7 @@ typedef struct {
     ngx_fd_t                   src;         /* the descriptor fd copies */
     ngx_uint_t                 reopens;     /* audit->reopens then */
     ngx_event_t                timer;       /* for records none waits for */
+    ngx_event_t                guard;       /* while requests wait */
     ngx_http_rtk_sync_slot_t   slot[NGX_HTTP_RTK_SYNC_SLOTS];
 } ngx_http_rtk_sync_t;
 
@@ -263,7 +264,7 @@ typedef struct {
     unsigned                   attached:1;
     unsigned                   redirected:1;
     unsigned                   decision_logged:1;
-    unsigned                   unsynced:1;  /* allowed, written, refused */
+    unsigned                   outcome_due:1;   /* recorded, not forwarded */
     unsigned                   envelope_sent:1;
     unsigned                   upstream_invalid:1;
     unsigned                   caller_read:1;

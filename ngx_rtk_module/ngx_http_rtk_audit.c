@@ -593,6 +593,10 @@ ngx_http_rtk_audit_record(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
         if (status >= NGX_HTTP_BAD_REQUEST && r->err_status) {
             rtk_txn_answer(txn, (int) status, &err);
 
+        } else if (!ctx->forwarded && txn->settled) {
+            /* ended while it waited for its record */
+            err = txn->outcome;
+
         } else {
             (void) ngx_http_rtk_outcome_end(r, ctx, &err);
         }

@@ -204,11 +204,21 @@ ngx_http_rtk_batch_cleanup(void *data)
 {
     ngx_http_rtk_ctx_t *ctx = data;
 
-    /* ended by nginx while it waited */
+    /*
+     * Ended by nginx while it waited (a worker_shutdown_timeout): its
+     * decision to forward is, or will be, in the file, so an outcome
+     * record must say that it never went upstream.
+     */
 
     if (ctx->waiting.next) {
         ngx_queue_remove(&ctx->waiting);
         ctx->waiting.next = NULL;
+        ctx->outcome_due = 1;
+
+        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+                            RTK_E_ENDED_WAITING,
+                            "nginx ended the request before it went "
+                            "upstream");
     }
 }
 

@@ -878,10 +878,11 @@ ngx_http_rtk_log_handler(ngx_http_request_t *r)
 
     /*
      * An outcome record for every decision to forward that is in the
-     * file: a request refused because its sync failed says so too.
+     * file: a request refused because its sync failed, or ended while it
+     * waited for its record, says so too.
      */
 
-    if (ctx->forwarded || ctx->unsynced) {
+    if (ctx->forwarded || ctx->outcome_due) {
         if (ctx->answer_len
             && rtk_answer_webhook_id(ctx->answer, ctx->answer_len,
                                      (char *) ctx->created)

@@ -25,11 +25,16 @@
 /* records no request waits for are synced at most this late (ms) */
 #define NGX_HTTP_RTK_SYNC_DELAY  10
 
+/* a sync that requests wait for is said to be slow after this (ms) */
+#define NGX_HTTP_RTK_SYNC_SLOW   5000
+
 
 #if (NGX_THREADS)
 static void ngx_http_rtk_sync_next(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_sync_t *s);
 static void ngx_http_rtk_sync_timer(ngx_event_t *ev);
+static void ngx_http_rtk_sync_guard(ngx_http_rtk_sync_t *s);
+static void ngx_http_rtk_sync_slow(ngx_event_t *ev);
 static ngx_http_rtk_sync_slot_t *ngx_http_rtk_sync_slot(
     ngx_http_rtk_sync_t *s);
 static void ngx_http_rtk_sync_start(ngx_log_t *log,
@@ -76,6 +81,10 @@ ngx_http_rtk_audit_sync_init(ngx_http_rtk_audit_t *audit,
     s->timer.data = audit;
     s->timer.log = ngx_cycle->log;
     s->timer.cancelable = 1;
+
+    s->guard.handler = ngx_http_rtk_sync_slow;
+    s->guard.data = audit;
+    s->guard.log = ngx_cycle->log;
 #endif
 }
 
@@ -143,6 +152,7 @@ ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     }
 
     ngx_http_rtk_sync_next(log, audit, s);
+    ngx_http_rtk_sync_guard(s);
 
     return NGX_AGAIN;
 
@@ -215,7 +225,7 @@ ngx_http_rtk_sync_refused(ngx_queue_t *waiters)
          q = ngx_queue_next(q))
     {
         ctx = ngx_queue_data(q, ngx_http_rtk_ctx_t, waiting);
-        ctx->unsynced = 1;
+        ctx->outcome_due = 1;
     }
 }
 
@@ -232,6 +242,10 @@ ngx_http_rtk_audit_sync_free(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
     if (s->timer.timer_set) {
         ngx_del_timer(&s->timer);
+    }
+
+    if (s->guard.timer_set) {
+        ngx_del_timer(&s->guard);
     }
 
     if (s->fd != NGX_INVALID_FILE) {
@@ -405,8 +419,51 @@ ngx_http_rtk_sync_end(ngx_log_t *log, ngx_http_rtk_sync_slot_t *slot)
      */
 
     ngx_http_rtk_sync_next(log, audit, &audit->batch->sync);
+    ngx_http_rtk_sync_guard(&audit->batch->sync);
 
     ngx_http_rtk_waiters_resume(&done, rc);
+}
+
+
+/*
+ * A timer that is not cancelable while requests wait for a sync: a
+ * worker shutting down exits once no such timer is left, and a waiting
+ * request has no timer of its own (its body is read, nothing is sent).
+ * It also tells of a disk that takes seconds to sync.
+ */
+
+static void
+ngx_http_rtk_sync_guard(ngx_http_rtk_sync_t *s)
+{
+    ngx_uint_t  i, waiting;
+
+    waiting = !ngx_queue_empty(&s->next);
+
+    for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
+        if (!ngx_queue_empty(&s->slot[i].waiters)) {
+            waiting = 1;
+        }
+    }
+
+    if (waiting && !s->guard.timer_set) {
+        ngx_add_timer(&s->guard, NGX_HTTP_RTK_SYNC_SLOW);
+
+    } else if (!waiting && s->guard.timer_set) {
+        ngx_del_timer(&s->guard);
+    }
+}
+
+
+static void
+ngx_http_rtk_sync_slow(ngx_event_t *ev)
+{
+    ngx_http_rtk_audit_t *audit = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "rtk: requests have waited %d s for a sync of audit log "
+                  "\"%V\"", NGX_HTTP_RTK_SYNC_SLOW / 1000, &audit->path);
+
+    ngx_add_timer(ev, NGX_HTTP_RTK_SYNC_SLOW);
 }
 
 #endif

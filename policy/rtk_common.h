@@ -70,6 +70,7 @@
 #define RTK_E_UPSTREAM           50201
 #define RTK_E_UPSTREAM_TRUNCATED 50204
 #define RTK_E_AUDIT_UNAVAILABLE  50301
+#define RTK_E_ENDED_WAITING      50302    /* outcome records only */
 #define RTK_E_UPSTREAM_TIMEOUT   50401
 
 

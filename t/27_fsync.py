@@ -112,7 +112,7 @@ class Fsync(unittest.TestCase):
         subprocess.run(['cc', '-shared', '-fPIC', '-O2', '-Wall', '-Werror',
                         '-o', cls.shim, SHIM_SRC, '-ldl'], check=True)
 
-    def start(self, fail='fail=closed'):
+    def start(self, fail='fail=closed', main_conf=''):
         self.dir = test_dir('fsync-' + self._testMethodName)
         self.shim_dir = os.path.join(self.dir, 'shim')
         os.mkdir(self.shim_dir)
@@ -135,7 +135,7 @@ class Fsync(unittest.TestCase):
         self.ngx = NginxTuned(conf, {'UP': self.up.port,
                                      'TOKEN_FILE': token,
                                      'POLICY': policy},
-                              dir=self.dir, workers=1)
+                              dir=self.dir, workers=1, main_conf=main_conf)
         self.addCleanup(self.ngx.stop)
         saved = {k: os.environ.get(k) for k in ('LD_PRELOAD',
                                                 'RTK_FSYNC_SHIM')}
@@ -355,6 +355,74 @@ class Fsync(unittest.TestCase):
         self.set_delay(0)
         self.ngx.stop()
         rc, out = self.verify(self.audit + '.1', self.audit)
+        self.assertEqual(rc, 0, out)
+
+    def test_reload_while_waiting(self):
+        # the old worker a reload retires keeps running until the sync its
+        # request waits for has ended, then forwards it
+        self.start()
+        self.set_delay(800)
+        out = {}
+
+        def edit():
+            out['r'] = self.edit(name='across-reload')
+
+        t = threading.Thread(target=edit)
+        t.start()
+        end = time.time() + 5
+        while time.time() < end and not any(
+                x['type'] == 'decision' for x, _e in records(self.audit)):
+            time.sleep(0.005)
+        old = list(self.ngx.workers)
+        self.assertEqual(len(old), 1)
+        self.ngx.reload()
+        t.join(10)
+        self.assertEqual(out['r'].status, 200, out['r'])
+        self.assertEqual(self.up.seen, 1)
+        self.assertEqual(self.up.unsynced, [])
+        end = time.time() + 10
+        while time.time() < end and os.path.exists('/proc/%d' % old[0]):
+            time.sleep(0.02)
+        self.assertNotRegex(self.ngx.log(), r'\[(alert|emerg)\]')
+
+    def test_shutdown_while_waiting(self):
+        # worker_shutdown_timeout ends a request that still waits for its
+        # sync: it is taken out of the waiters, never goes upstream, and
+        # its outcome record says it ended; the worker exits cleanly
+        self.start(main_conf='worker_shutdown_timeout 300ms;\n')
+        self.set_delay(1500)
+        out = {}
+
+        def edit():
+            try:
+                out['r'] = self.edit(name='ended-waiting')
+            except (OSError, ValueError, IndexError, EOFError) as e:
+                out['e'] = e
+            out['t'] = time.time()
+
+        t = threading.Thread(target=edit)
+        t.start()
+        end = time.time() + 5
+        while time.time() < end and not any(
+                x['type'] == 'decision' for x, _e in records(self.audit)):
+            time.sleep(0.005)
+        t0 = time.time()
+        self.ngx.stop()
+        t.join(10)
+        # ended by the shutdown timer, not answered after the sync
+        self.assertLess(out['t'] - t0, 1.2)
+        self.assertNotIn('r', out, 'the request was answered')
+        self.assertEqual(self.up.seen, 0)
+        log = self.ngx.log()
+        self.assertNotRegex(log, r'\[(alert|emerg)\]|exited on signal')
+        recs = [x for x, _e in records(self.audit)
+                if x.get('request_id') and x['type'] != 'link']
+        self.assertEqual([x['type'] for x in recs], ['decision', 'outcome'])
+        self.assertEqual(recs[1]['request_id'], recs[0]['request_id'])
+        self.assertEqual((recs[1]['status'], recs[1]['code']), (499, 50302),
+                         recs[1])
+        self.set_delay(0)
+        rc, out = self.verify(self.audit)
         self.assertEqual(rc, 0, out)
 
 
