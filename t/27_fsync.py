@@ -136,6 +136,7 @@ class Fsync(unittest.TestCase):
                                      'TOKEN_FILE': token,
                                      'POLICY': policy},
                               dir=self.dir, workers=1, main_conf=main_conf)
+        self.addCleanup(self.check_log)
         self.addCleanup(self.ngx.stop)
         saved = {k: os.environ.get(k) for k in ('LD_PRELOAD',
                                                 'RTK_FSYNC_SHIM')}
@@ -150,6 +151,11 @@ class Fsync(unittest.TestCase):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+    def check_log(self):
+        # no alert, no emerg, no sanitizer or valgrind report
+        self.ngx.stop()
+        self.assertEqual(self.ngx.log_problems(), [])
 
     def set_delay(self, ms):
         with open(os.path.join(self.shim_dir, 'delay'), 'w') as f:
