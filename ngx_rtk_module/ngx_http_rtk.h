@@ -72,6 +72,11 @@ typedef struct {
 typedef struct {
     ngx_uint_t                 seq;         /* 0: no segment begun yet */
     ngx_uint_t                 refused;     /* records not written since */
+
+    /* a file whose sync failed: none of it is trusted to be on disk */
+    ngx_uint_t                 sync_failed;
+    dev_t                      failed_dev;
+    ino_t                      failed_ino;
     u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
     u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
     u_char                     key[NGX_HTTP_RTK_FINGERPRINT_LEN];
@@ -107,9 +112,18 @@ typedef struct {
 
 #define NGX_HTTP_RTK_SYNC_SLOTS  2
 
+/* which file a descriptor is: a reopen gives the path another one */
+
+typedef struct {
+    dev_t                      dev;
+    ino_t                      ino;
+} ngx_http_rtk_file_id_t;
+
+
 typedef struct {
     ngx_queue_t                waiters;
     ngx_fd_t                   fd;
+    ngx_http_rtk_file_id_t     id;
     ngx_err_t                  err;
     ngx_uint_t                 busy;
     ngx_http_rtk_audit_t      *audit;
@@ -128,8 +142,8 @@ typedef struct {
 typedef struct {
     ngx_queue_t                next;
     ngx_fd_t                   fd;
-    ngx_fd_t                   src;         /* the descriptor fd copies */
-    ngx_uint_t                 reopens;     /* audit->reopens then */
+    ngx_http_rtk_file_id_t     id;          /* the file fd is of */
+    time_t                     warned;      /* for crit, once a second */
     ngx_event_t                timer;       /* for records none waits for */
     ngx_event_t                guard;       /* while requests wait */
     ngx_http_rtk_sync_slot_t   slot[NGX_HTTP_RTK_SYNC_SLOTS];
@@ -166,7 +180,7 @@ struct ngx_http_rtk_audit_s {
     void                      *mac_ctx;     /* keyed by the master */
     ngx_flag_t                 fsync;
     void                      *thread_pool; /* "fsync" syncs in it */
-    ngx_uint_t                 reopens;     /* per worker */
+    ngx_http_rtk_file_id_t     written;     /* per worker: the last write's */
     ngx_flag_t                 fail_open;
     ngx_flag_t                 fail_set;    /* fail= was given */
     time_t                     mirror_failed;   /* per worker, for crit */
@@ -347,10 +361,10 @@ void ngx_http_rtk_audit_sync_init(ngx_http_rtk_audit_t *audit,
 ngx_int_t ngx_http_rtk_audit_sync(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
 void ngx_http_rtk_sync_refused(ngx_queue_t *waiters);
-void ngx_http_rtk_audit_reopen(ngx_open_file_t *file, ngx_log_t *log);
 ngx_int_t ngx_http_rtk_audit_sync_now(ngx_log_t *log,
-    ngx_http_rtk_audit_t *audit, ngx_fd_t fd);
-void ngx_http_rtk_audit_sync_free(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_fd_t fd, ngx_http_rtk_file_id_t *id);
+void ngx_http_rtk_audit_sync_abandon(ngx_http_rtk_batch_t *b);
+ngx_int_t ngx_http_rtk_audit_sync_free(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
 void ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc);
 u_char *ngx_http_rtk_audit_time(u_char *p);

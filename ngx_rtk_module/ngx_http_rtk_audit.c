@@ -272,15 +272,6 @@ ngx_http_rtk_audit_dest(ngx_conf_t *cf)
         if (audit->file == NULL) {
             return NULL;
         }
-
-        /*
-         * The syncs of "fsync" learn of a reopen (ngx_http_rtk_sync.c);
-         * file->data is left alone, as a buffered access_log uses it.
-         */
-
-        if (audit->file->flush == NULL) {
-            audit->file->flush = ngx_http_rtk_audit_reopen;
-        }
     }
 
     /*

@@ -358,7 +358,8 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
             }
 
         } else {
-            rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd);
+            rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd,
+                                             &audit->written);
 
             if (rc != NGX_OK) {
                 ngx_http_rtk_sync_refused(&b->waiters);
@@ -401,6 +402,10 @@ ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle)
             continue;
         }
 
+        /* requests still waiting for a sync never go upstream */
+
+        ngx_http_rtk_audit_sync_abandon(b);
+
         ngx_http_rtk_batch_flush(audits[i], cycle->log, 1);
 
         if (b->start) {
@@ -411,7 +416,13 @@ ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle)
             ngx_free(b->out);
         }
 
-        ngx_http_rtk_audit_sync_free(cycle->log, audits[i], b);
+        /* a sync under way may still use the batch: it is left be */
+
+        if (ngx_http_rtk_audit_sync_free(cycle->log, audits[i], b)
+            != NGX_OK)
+        {
+            continue;
+        }
 
         ngx_free(b);
         audits[i]->batch = NULL;

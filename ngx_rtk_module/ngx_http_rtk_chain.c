@@ -143,6 +143,11 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         }
 
         offset = ngx_file_size(&fi);
+
+        /* the file this write goes to, for the syncs of "fsync" */
+
+        audit->written.dev = fi.st_dev;
+        audit->written.ino = fi.st_ino;
     }
 
     /* a start, a key other than the segment's, or a new file */
@@ -580,9 +585,11 @@ ngx_http_rtk_audit_mac(ngx_http_rtk_audit_t *audit, u_char *prev,
 
 /*
  * One writev(2) on an O_APPEND descriptor.  A short write (a full disk)
- * or a failed fsync is cut back to where the records began: a record
- * is in the file whole or not at all, so a fragment is never mistaken
- * for tampering, and the gap record tells how many were refused.
+ * is cut back to where the records began, and so is a failed fsync in a
+ * build without threads (with them, ngx_http_rtk_sync.c syncs later): a
+ * record is in the file whole or not at all, so a fragment is never
+ * mistaken for tampering, and the gap record tells how many were
+ * refused.
  */
 
 static ngx_int_t

@@ -266,7 +266,20 @@ ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc)
     ctx = ngx_http_get_module_ctx(r, ngx_http_rtk_module);
 
     if (rc == NGX_OK && r->connection->error) {
-        /* the client went away while it waited, e.g. an HTTP/2 reset */
+
+        /*
+         * The client went away while it waited, e.g. an HTTP/2 reset: its
+         * decision to forward is in the file, an outcome record follows.
+         */
+
+        ctx->forward = 0;
+        ctx->outcome_due = 1;
+
+        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+                            RTK_E_CLIENT_CLOSED,
+                            "the client went away before the request "
+                            "went upstream");
+
         ngx_http_rtk_continue(r, ctx, NGX_HTTP_CLIENT_CLOSED_REQUEST);
         ngx_http_finalize_request(r, NGX_DONE);
         return;

@@ -29,6 +29,8 @@
 #define NGX_HTTP_RTK_SYNC_SLOW   5000
 
 
+static ngx_int_t ngx_http_rtk_sync_result(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_file_id_t *id, ngx_err_t err);
 #if (NGX_THREADS)
 static void ngx_http_rtk_sync_next(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_sync_t *s);
@@ -101,17 +103,27 @@ ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 {
 #if (NGX_THREADS)
     ngx_int_t             rc;
+    ngx_queue_t           mine;
     ngx_http_rtk_sync_t  *s;
 
     s = &b->sync;
 
-    if (s->fd != NGX_INVALID_FILE
-        && (s->reopens != audit->reopens || s->src != audit->file->fd))
-    {
+    /* apart while older waiters may be resumed below */
 
+    ngx_queue_init(&mine);
+
+    if (!ngx_queue_empty(&b->waiters)) {
+        ngx_queue_add(&mine, &b->waiters);
+        ngx_queue_init(&b->waiters);
+    }
+
+    if (s->fd != NGX_INVALID_FILE
+        && (s->id.dev != audit->written.dev
+            || s->id.ino != audit->written.ino))
+    {
         /* reopened since: the records before it are in the old file */
 
-        rc = ngx_http_rtk_audit_sync_now(log, audit, s->fd);
+        rc = ngx_http_rtk_audit_sync_now(log, audit, s->fd, &s->id);
 
         (void) ngx_close_file(s->fd);
         s->fd = NGX_INVALID_FILE;
@@ -133,22 +145,27 @@ ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
                           "rtk: dup() of audit log \"%V\" failed, "
                           "syncing it in the worker", &audit->path);
 
-            rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd);
+            rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd,
+                                             &audit->written);
 
             if (rc != NGX_OK) {
-                ngx_http_rtk_sync_refused(&b->waiters);
+                ngx_http_rtk_sync_refused(&mine);
+            }
+
+            /* the caller resumes them */
+
+            if (!ngx_queue_empty(&mine)) {
+                ngx_queue_add(&b->waiters, &mine);
             }
 
             return rc;
         }
 
-        s->src = audit->file->fd;
-        s->reopens = audit->reopens;
+        s->id = audit->written;
     }
 
-    if (!ngx_queue_empty(&b->waiters)) {
-        ngx_queue_add(&s->next, &b->waiters);
-        ngx_queue_init(&b->waiters);
+    if (!ngx_queue_empty(&mine)) {
+        ngx_queue_add(&s->next, &mine);
     }
 
     ngx_http_rtk_sync_next(log, audit, s);
@@ -158,7 +175,8 @@ ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
 #else
 
-    return ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd);
+    return ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd,
+                                       &audit->written);
 
 #endif
 }
@@ -168,44 +186,73 @@ ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
 ngx_int_t
 ngx_http_rtk_audit_sync_now(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
-    ngx_fd_t fd)
+    ngx_fd_t fd, ngx_http_rtk_file_id_t *id)
 {
-    if (fsync(fd) == 0) {
-        return NGX_OK;
-    }
+    ngx_err_t  err;
 
-    ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
-                  "rtk: fsync() of audit log \"%V\" failed", &audit->path);
+    err = (fsync(fd) == -1) ? ngx_errno : 0;
 
-    return NGX_ERROR;
+    return ngx_http_rtk_sync_result(log, audit, id, err);
 }
 
 
 /*
- * Called by nginx before it reopens the file (ngx_open_file_t's flush):
- * the records written until now are in the file it will close.
+ * Linux reports a failed write-back once, to the first fsync() to ask,
+ * and leaves the pages clean: a sync that asks later, in this worker or
+ * another, succeeds although records it covers never reached the disk.
+ * So a failed sync marks the file in the chain's zone, and every later
+ * sync of that file fails too, until a reopen gives the path a new file.
  */
 
-void
-ngx_http_rtk_audit_reopen(ngx_open_file_t *file, ngx_log_t *log)
+static ngx_int_t
+ngx_http_rtk_sync_result(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_file_id_t *id, ngx_err_t err)
 {
-    ngx_uint_t                  i;
-    ngx_http_rtk_audit_t      **audits;
-    ngx_http_rtk_main_conf_t   *rmcf;
+    ngx_uint_t             failed;
+    ngx_slab_pool_t       *shpool;
+    ngx_http_rtk_chain_t  *chain;
 
-    rmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_rtk_module);
-    if (rmcf == NULL) {
-        return;
+    shpool = (ngx_slab_pool_t *) audit->zone->shm.addr;
+    chain = audit->zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (err) {
+        chain->sync_failed = 1;
+        chain->failed_dev = id->dev;
+        chain->failed_ino = id->ino;
+        failed = 1;
+
+    } else {
+        failed = chain->sync_failed
+                 && chain->failed_dev == id->dev
+                 && chain->failed_ino == id->ino;
     }
 
-    audits = rmcf->audits.elts;
+    ngx_shmtx_unlock(&shpool->mutex);
 
-    for (i = 0; i < rmcf->audits.nelts; i++) {
-        if (audits[i]->file == file) {
-            audits[i]->reopens++;
+    if (err) {
+        ngx_log_error(NGX_LOG_CRIT, log, err,
+                      "rtk: fsync() of audit log \"%V\" failed; what was "
+                      "written to it may not be on disk, its syncs fail "
+                      "until it is rotated and reopened", &audit->path);
+        return NGX_ERROR;
+    }
+
+    if (failed) {
+        if (audit->batch && audit->batch->sync.warned != ngx_time()) {
+            audit->batch->sync.warned = ngx_time();
+
+            ngx_log_error(NGX_LOG_CRIT, log, 0,
+                          "rtk: a sync of audit log \"%V\" failed "
+                          "before: refused until it is rotated and "
+                          "reopened", &audit->path);
         }
+
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
 }
 
 
@@ -230,12 +277,61 @@ ngx_http_rtk_sync_refused(ngx_queue_t *waiters)
 }
 
 
-/* an exiting worker syncs what it wrote last */
+/*
+ * A worker that exits (a fast shutdown) with requests still waiting for
+ * a sync: their decisions to forward are in the file, and they will
+ * never go upstream; outcome records say so, written with the last
+ * batch.
+ */
 
 void
+ngx_http_rtk_audit_sync_abandon(ngx_http_rtk_batch_t *b)
+{
+    ngx_uint_t                 i;
+    ngx_queue_t               *q, *lists[NGX_HTTP_RTK_SYNC_SLOTS + 1];
+    ngx_http_rtk_ctx_t        *ctx;
+    ngx_http_rtk_sync_t       *s;
+
+    s = &b->sync;
+
+    lists[0] = &s->next;
+
+    for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
+        lists[i + 1] = &s->slot[i].waiters;
+    }
+
+    for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS + 1; i++) {
+
+        while (!ngx_queue_empty(lists[i])) {
+            q = ngx_queue_head(lists[i]);
+            ngx_queue_remove(q);
+
+            ctx = ngx_queue_data(q, ngx_http_rtk_ctx_t, waiting);
+            ctx->waiting.next = NULL;
+            ctx->outcome_due = 1;
+
+            (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+                                RTK_E_ENDED_WAITING,
+                                "nginx ended the request before it went "
+                                "upstream");
+
+            (void) ngx_http_rtk_audit_outcome(ctx->waiter, ctx);
+        }
+    }
+}
+
+
+/*
+ * An exiting worker syncs what it wrote last.  NGX_BUSY: a sync is still
+ * under way, as nginx could not end its thread pool, and its slot must
+ * stay where it is.
+ */
+
+ngx_int_t
 ngx_http_rtk_audit_sync_free(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_batch_t *b)
 {
+    ngx_uint_t            i;
     ngx_http_rtk_sync_t  *s;
 
     s = &b->sync;
@@ -249,16 +345,25 @@ ngx_http_rtk_audit_sync_free(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     }
 
     if (s->fd != NGX_INVALID_FILE) {
-        (void) ngx_http_rtk_audit_sync_now(log, audit, s->fd);
+        (void) ngx_http_rtk_audit_sync_now(log, audit, s->fd, &s->id);
         (void) ngx_close_file(s->fd);
         s->fd = NGX_INVALID_FILE;
     }
 
     /*
-     * A slot still busy keeps its descriptor: nginx ended its thread
-     * pools before this module's exit, so the sync is done, but the
-     * event that would close it is never handled.
+     * nginx ends its thread pools before this module's exit, after the
+     * tasks they hold: a slot still marked busy is done, but the event
+     * that would close its descriptor is never handled.  If a pool could
+     * not be ended, its thread may still use the slot.
      */
+
+    for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
+        if (s->slot[i].busy) {
+            return NGX_BUSY;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -351,12 +456,17 @@ ngx_http_rtk_sync_start(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     }
 
     slot->fd = s->fd;
+    slot->id = s->id;
     s->fd = NGX_INVALID_FILE;
     slot->busy = 1;
 
     if (ngx_thread_task_post(audit->thread_pool, &slot->task) == NGX_OK) {
         return;
     }
+
+    /* a post that failed after marking the task may leave it marked */
+
+    slot->task.event.active = 0;
 
     slot->err = (fsync(slot->fd) == -1) ? ngx_errno : 0;
 
@@ -393,15 +503,13 @@ ngx_http_rtk_sync_end(ngx_log_t *log, ngx_http_rtk_sync_slot_t *slot)
     slot->fd = NGX_INVALID_FILE;
     slot->busy = 0;
 
-    rc = NGX_OK;
+    rc = ngx_http_rtk_sync_result(log, audit, &slot->id, slot->err);
 
-    if (slot->err) {
-        ngx_log_error(NGX_LOG_CRIT, log, slot->err,
-                      "rtk: fsync() of audit log \"%V\" failed",
-                      &audit->path);
+    if (rc != NGX_OK) {
+        if (audit->fail_open) {
+            rc = NGX_OK;
 
-        if (!audit->fail_open) {
-            rc = NGX_ERROR;
+        } else {
             ngx_http_rtk_sync_refused(&slot->waiters);
         }
     }
@@ -463,7 +571,9 @@ ngx_http_rtk_sync_slow(ngx_event_t *ev)
                   "rtk: requests have waited %d s for a sync of audit log "
                   "\"%V\"", NGX_HTTP_RTK_SYNC_SLOW / 1000, &audit->path);
 
-    ngx_add_timer(ev, NGX_HTTP_RTK_SYNC_SLOW);
+    /* again only while requests still wait */
+
+    ngx_http_rtk_sync_guard(&audit->batch->sync);
 }
 
 #endif

@@ -12,6 +12,8 @@
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -81,6 +83,45 @@ def synced(shim_dir, path, rid):
     return False
 
 
+def h2_frame(ftype, flags, stream, payload=b''):
+    return (struct.pack('>I', len(payload))[1:]
+            + struct.pack('>BBI', ftype, flags, stream) + payload)
+
+
+def hpack_literal(name, value):
+    """A literal header field without indexing, no Huffman coding."""
+    def string(b):
+        # the length, an integer with a 7-bit prefix (RFC 7541, 5.1)
+        n, out = len(b), []
+        if n < 127:
+            out.append(n)
+        else:
+            out.append(127)
+            n -= 127
+            while n >= 128:
+                out.append(n % 128 + 128)
+                n //= 128
+            out.append(n)
+        return bytes(out) + b
+    return b'\x00' + string(name.encode()) + string(value.encode())
+
+
+def h2_edit(port, caller, body):
+    """An HTTP/2 PATCH (h2c, prior knowledge) whose stream stays open:
+    the socket, so that the caller can reset the stream."""
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    data = json.dumps(body).encode()
+    block = b''.join(hpack_literal(k, v) for k, v in (
+        (':method', 'PATCH'), (':scheme', 'http'), (':path', wh_path()),
+        (':authority', 'localhost'), ('content-type', 'application/json'),
+        ('x-caller', caller), ('content-length', str(len(data)))))
+    s.sendall(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+              + h2_frame(4, 0, 0)                   # SETTINGS
+              + h2_frame(1, 4, 1, block)            # HEADERS, END_HEADERS
+              + h2_frame(0, 1, 1, data))            # DATA, END_STREAM
+    return s
+
+
 class SyncCheckingUpstream(Upstream):
     """At the moment a request arrives, looks for a finished sync that
     covers its decision record."""
@@ -112,7 +153,8 @@ class Fsync(unittest.TestCase):
         subprocess.run(['cc', '-shared', '-fPIC', '-O2', '-Wall', '-Werror',
                         '-o', cls.shim, SHIM_SRC, '-ldl'], check=True)
 
-    def start(self, fail='fail=closed', main_conf=''):
+    def start(self, fail='fail=closed', main_conf='',
+              listen='127.0.0.1:%%PORT%%'):
         self.dir = test_dir('fsync-' + self._testMethodName)
         self.shim_dir = os.path.join(self.dir, 'shim')
         os.mkdir(self.shim_dir)
@@ -130,7 +172,8 @@ class Fsync(unittest.TestCase):
         conf = server(gateway_location(
             audit='%%DIR%%/audit.log key=%%DIR%%/audit.key fsync ' + fail,
             tokens=False,
-            extra='            rtk_token_file %%TOKEN_FILE%%;\n'))
+            extra='            rtk_token_file %%TOKEN_FILE%%;\n'),
+            listen=listen)
         # one worker: one set of syncs, one batch per turn
         self.ngx = NginxTuned(conf, {'UP': self.up.port,
                                      'TOKEN_FILE': token,
@@ -255,7 +298,7 @@ class Fsync(unittest.TestCase):
         self.assertEqual(records(self.audit)[-1][0]['type'], 'outcome')
         self.assertTrue(self.wait_synced(size))
 
-    def test_failed_sync_refuses(self):
+    def test_failed_sync_refuses_until_rotated(self):
         self.start()
         self.assertEqual(self.edit().status, 200)
         self.set_fail(True)
@@ -265,20 +308,33 @@ class Fsync(unittest.TestCase):
         self.assertEqual(self.up.seen, 1)
         self.assertRegex(self.ngx.log(),
                          r'\[crit\].*fsync\(\) of audit log ".*audit\.log" '
-                         r'failed \(5: Input/output error\)')
-        # the decision was written, and the outcome says what came of it
+                         r'failed.*\(5: Input/output error\)')
         rid = r.header('X-Request-Id')
+        # Linux reports a failed write-back once: a later sync of the
+        # same file succeeds though the pages were lost, so the file
+        # stays refused, in this worker and any other
         self.set_fail(False)
-        self.assertEqual(self.edit(name='synced-again').status, 200)
+        r = self.edit(name='still-refused')
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(self.up.seen, 1)
+        self.assertRegex(self.ngx.log(),
+                         r'\[crit\].*a sync of audit log ".*audit\.log" '
+                         r'failed before')
+        # rotated and reopened: a new file, synced again
+        os.rename(self.audit, self.audit + '.1')
+        os.kill(self.ngx.pid, signal.SIGUSR1)
+        time.sleep(0.3)
+        self.assertEqual(self.edit(name='new-file').status, 200)
         self.assertEqual(self.up.seen, 2)
         self.assertEqual(self.up.unsynced, [])
         self.ngx.stop()
-        mine = [x for x, _e in records(self.audit)
+        # the decision was written, and the outcome says what came of it
+        mine = [x for x, _e in records(self.audit + '.1')
                 if x.get('request_id') == rid]
         self.assertEqual([(x['type'], x['status'], x['code'])
                           for x in mine if x['type'] == 'outcome'],
                          [('outcome', 503, 50301)])
-        rc, out = self.verify(self.audit)
+        rc, out = self.verify(self.audit + '.1', self.audit)
         self.assertEqual(rc, 0, out)
 
     def test_failed_sync_fail_open_forwards(self):
@@ -390,6 +446,69 @@ class Fsync(unittest.TestCase):
         while time.time() < end and os.path.exists('/proc/%d' % old[0]):
             time.sleep(0.02)
         self.assertNotRegex(self.ngx.log(), r'\[(alert|emerg)\]')
+
+    def test_stream_reset_while_waiting(self):
+        # an HTTP/2 client resets its stream while the request waits for
+        # its sync: it never goes upstream, and its outcome record says
+        # the client went away
+        self.start(listen='127.0.0.1:%%PORT%% http2')
+        self.set_delay(600)
+        sock = h2_edit(self.ngx.port, CALLER, {'name': 'reset-waiting'})
+        self.addCleanup(sock.close)
+        end = time.time() + 5
+        while time.time() < end and not any(
+                x['type'] == 'decision' for x, _e in records(self.audit)):
+            time.sleep(0.005)
+        sock.sendall(h2_frame(3, 0, 1, struct.pack('>I', 8)))  # CANCEL
+        end = time.time() + 5
+        while time.time() < end and not any(
+                x['type'] == 'outcome' for x, _e in records(self.audit)):
+            time.sleep(0.02)
+        self.assertEqual(self.up.seen, 0)
+        recs = [x for x, _e in records(self.audit) if x['type'] != 'link']
+        self.assertEqual([x['type'] for x in recs], ['decision', 'outcome'],
+                         recs)
+        self.assertEqual(recs[0]['changes'], {'name': 'reset-waiting'})
+        self.assertEqual(recs[1]['request_id'], recs[0]['request_id'])
+        self.assertEqual((recs[1]['status'], recs[1]['code']), (499, 49901),
+                         recs[1])
+        self.set_delay(0)
+
+    def test_fast_shutdown_while_waiting(self):
+        # SIGTERM: the worker exits at once; the request waiting for its
+        # sync never goes upstream, and the outcome record written as the
+        # worker exits says so
+        self.start()
+        self.set_delay(600)
+        out = {}
+
+        def edit():
+            try:
+                out['r'] = self.edit(name='ended-by-sigterm')
+            except (OSError, ValueError, IndexError, EOFError) as e:
+                out['e'] = e
+
+        t = threading.Thread(target=edit)
+        t.start()
+        end = time.time() + 5
+        while time.time() < end and not any(
+                x['type'] == 'decision' for x, _e in records(self.audit)):
+            time.sleep(0.005)
+        os.kill(self.ngx.pid, signal.SIGTERM)
+        end = time.time() + 10
+        while time.time() < end and os.path.exists('/proc/%d' % self.ngx.pid):
+            time.sleep(0.02)
+        t.join(10)
+        self.assertNotIn('r', out, 'the request was answered')
+        self.assertEqual(self.up.seen, 0)
+        recs = [x for x, _e in records(self.audit) if x['type'] != 'link']
+        self.assertEqual([x['type'] for x in recs], ['decision', 'outcome'],
+                         recs)
+        self.assertEqual(recs[1]['request_id'], recs[0]['request_id'])
+        self.assertEqual(recs[1]['code'], 50302, recs[1])
+        self.set_delay(0)
+        rc, out = self.verify(self.audit)
+        self.assertEqual(rc, 0, out)
 
     def test_shutdown_while_waiting(self):
         # worker_shutdown_timeout ends a request that still waits for its
