@@ -14,8 +14,10 @@
  *
  * A sync works on a dup() of the file's descriptor, taken at the first
  * write after the last sync began: a reopen may close the file's own at
- * any time, and the records written before it are in the old file, which
- * is synced in the worker at the first write after the reopen.
+ * any time.  Which file a write went to comes from the fstat() made
+ * before it (ngx_http_rtk_chain.c); when that is another file than the
+ * dup's, the old file is synced in the worker at once.  A failed sync
+ * marks its file for good, see ngx_http_rtk_sync_result().
  */
 
 
