@@ -126,6 +126,7 @@ typedef struct {
     ngx_http_rtk_file_id_t     id;
     ngx_err_t                  err;
     ngx_uint_t                 busy;
+    ngx_atomic_t               done;        /* set by the thread */
     ngx_http_rtk_audit_t      *audit;
 #if (NGX_THREADS)
     ngx_thread_task_t          task;
@@ -359,11 +360,14 @@ void ngx_http_rtk_waiters_resume(ngx_queue_t *waiters, ngx_int_t rc);
 void ngx_http_rtk_audit_sync_init(ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_batch_t *b);
 ngx_int_t ngx_http_rtk_audit_sync(ngx_log_t *log,
-    ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b,
+    ngx_queue_t *waiters);
 void ngx_http_rtk_sync_refused(ngx_queue_t *waiters);
 ngx_int_t ngx_http_rtk_audit_sync_now(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_fd_t fd, ngx_http_rtk_file_id_t *id);
-void ngx_http_rtk_audit_sync_abandon(ngx_http_rtk_batch_t *b);
+void ngx_http_rtk_audit_sync_exit(ngx_log_t *log,
+    ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
+void ngx_http_rtk_audit_sync_check(ngx_http_rtk_batch_t *b);
 ngx_int_t ngx_http_rtk_audit_sync_free(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_batch_t *b);
 void ngx_http_rtk_decided(ngx_http_request_t *r, ngx_int_t rc);

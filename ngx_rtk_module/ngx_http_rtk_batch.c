@@ -219,6 +219,10 @@ ngx_http_rtk_batch_cleanup(void *data)
                             RTK_E_ENDED_WAITING,
                             "nginx ended the request before it went "
                             "upstream");
+
+        if (ctx->conf->audit && ctx->conf->audit->batch) {
+            ngx_http_rtk_audit_sync_check(ctx->conf->audit->batch);
+        }
     }
 }
 
@@ -293,6 +297,7 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
     ssize_t                n;
     ngx_int_t              rc;
     ngx_uint_t             records;
+    ngx_queue_t            waiters;
     ngx_http_rtk_batch_t  *b;
 
     b = audit->batch;
@@ -306,6 +311,18 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
     }
 
     records = b->records;
+
+    /*
+     * The requests whose records this write holds, apart: a request
+     * resumed below may wait again, for a record of the next batch.
+     */
+
+    ngx_queue_init(&waiters);
+
+    if (!ngx_queue_empty(&b->waiters)) {
+        ngx_queue_add(&waiters, &b->waiters);
+        ngx_queue_init(&b->waiters);
+    }
 
     /* the records sealed: each gains at most the chain's fields */
 
@@ -351,7 +368,7 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
 
     if (rc == NGX_OK && audit->thread_pool) {
         if (!final) {
-            rc = ngx_http_rtk_audit_sync(log, audit, b);
+            rc = ngx_http_rtk_audit_sync(log, audit, b, &waiters);
 
             if (rc == NGX_AGAIN) {
                 return;
@@ -360,10 +377,10 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
         } else {
             rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd,
                                              &audit->written);
+        }
 
-            if (rc != NGX_OK) {
-                ngx_http_rtk_sync_refused(&b->waiters);
-            }
+        if (rc != NGX_OK) {
+            ngx_http_rtk_sync_refused(&waiters);
         }
     }
 
@@ -373,7 +390,7 @@ ngx_http_rtk_batch_flush(ngx_http_rtk_audit_t *audit, ngx_log_t *log,
         rc = NGX_OK;
     }
 
-    ngx_http_rtk_waiters_resume(&b->waiters, rc);
+    ngx_http_rtk_waiters_resume(&waiters, rc);
 }
 
 
@@ -402,18 +419,21 @@ ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle)
             continue;
         }
 
-        /* requests still waiting for a sync never go upstream */
-
-        ngx_http_rtk_audit_sync_abandon(b);
+        ngx_http_rtk_audit_sync_exit(cycle->log, audits[i], b);
 
         ngx_http_rtk_batch_flush(audits[i], cycle->log, 1);
 
         if (b->start) {
             ngx_free(b->start);
+            b->start = NULL;
+            b->last = NULL;
+            b->end = NULL;
         }
 
         if (b->out) {
             ngx_free(b->out);
+            b->out = NULL;
+            b->out_size = 0;
         }
 
         /* a sync under way may still use the batch: it is left be */

@@ -148,6 +148,19 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
         audit->written.dev = fi.st_dev;
         audit->written.ino = fi.st_ino;
+
+        /*
+         * A file whose sync failed is trusted again once it is empty
+         * (truncated, or a new file that has the old one's inode): the
+         * pages that may be lost are no longer part of it.
+         */
+
+        if (chain->sync_failed && offset == 0
+            && chain->failed_dev == fi.st_dev
+            && chain->failed_ino == fi.st_ino)
+        {
+            chain->sync_failed = 0;
+        }
     }
 
     /* a start, a key other than the segment's, or a new file */

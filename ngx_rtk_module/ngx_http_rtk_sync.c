@@ -31,6 +31,8 @@
 #define NGX_HTTP_RTK_SYNC_SLOW   5000
 
 
+static ngx_uint_t ngx_http_rtk_sync_mark(ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_file_id_t *id, ngx_err_t err);
 static ngx_int_t ngx_http_rtk_sync_result(ngx_log_t *log,
     ngx_http_rtk_audit_t *audit, ngx_http_rtk_file_id_t *id, ngx_err_t err);
 #if (NGX_THREADS)
@@ -94,30 +96,21 @@ ngx_http_rtk_audit_sync_init(ngx_http_rtk_audit_t *audit,
 
 
 /*
- * After a batch was written: its waiters wait for a sync that covers it.
- * NGX_AGAIN: they are resumed when it ends; otherwise they go on at once
- * with the result of a sync made here, as nothing else could be done.
+ * After a batch was written: the requests whose records it holds wait
+ * for a sync that covers it.  NGX_AGAIN: they are resumed when it ends;
+ * otherwise the caller resumes them at once with the result of a sync
+ * made here, as nothing else could be done.
  */
 
 ngx_int_t
 ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
-    ngx_http_rtk_batch_t *b)
+    ngx_http_rtk_batch_t *b, ngx_queue_t *waiters)
 {
 #if (NGX_THREADS)
     ngx_int_t             rc;
-    ngx_queue_t           mine;
     ngx_http_rtk_sync_t  *s;
 
     s = &b->sync;
-
-    /* apart while older waiters may be resumed below */
-
-    ngx_queue_init(&mine);
-
-    if (!ngx_queue_empty(&b->waiters)) {
-        ngx_queue_add(&mine, &b->waiters);
-        ngx_queue_init(&b->waiters);
-    }
 
     if (s->fd != NGX_INVALID_FILE
         && (s->id.dev != audit->written.dev
@@ -147,27 +140,16 @@ ngx_http_rtk_audit_sync(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
                           "rtk: dup() of audit log \"%V\" failed, "
                           "syncing it in the worker", &audit->path);
 
-            rc = ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd,
-                                             &audit->written);
-
-            if (rc != NGX_OK) {
-                ngx_http_rtk_sync_refused(&mine);
-            }
-
-            /* the caller resumes them */
-
-            if (!ngx_queue_empty(&mine)) {
-                ngx_queue_add(&b->waiters, &mine);
-            }
-
-            return rc;
+            return ngx_http_rtk_audit_sync_now(log, audit, audit->file->fd,
+                                               &audit->written);
         }
 
         s->id = audit->written;
     }
 
-    if (!ngx_queue_empty(&mine)) {
-        ngx_queue_add(&s->next, &mine);
+    if (!ngx_queue_empty(waiters)) {
+        ngx_queue_add(&s->next, waiters);
+        ngx_queue_init(waiters);
     }
 
     ngx_http_rtk_sync_next(log, audit, s);
@@ -199,15 +181,13 @@ ngx_http_rtk_audit_sync_now(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
 
 /*
- * Linux reports a failed write-back once, to the first fsync() to ask,
- * and leaves the pages clean: a sync that asks later, in this worker or
- * another, succeeds although records it covers never reached the disk.
- * So a failed sync marks the file in the chain's zone, and every later
- * sync of that file fails too, until a reopen gives the path a new file.
+ * Under the chain's lock: marks the file if err, and tells whether it
+ * is marked.  A thread marks it as soon as its sync fails, so that a
+ * sync of another worker that ends just after is refused as well.
  */
 
-static ngx_int_t
-ngx_http_rtk_sync_result(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+static ngx_uint_t
+ngx_http_rtk_sync_mark(ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_file_id_t *id, ngx_err_t err)
 {
     ngx_uint_t             failed;
@@ -223,21 +203,41 @@ ngx_http_rtk_sync_result(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         chain->sync_failed = 1;
         chain->failed_dev = id->dev;
         chain->failed_ino = id->ino;
-        failed = 1;
-
-    } else {
-        failed = chain->sync_failed
-                 && chain->failed_dev == id->dev
-                 && chain->failed_ino == id->ino;
     }
 
+    failed = chain->sync_failed
+             && chain->failed_dev == id->dev
+             && chain->failed_ino == id->ino;
+
     ngx_shmtx_unlock(&shpool->mutex);
+
+    return failed;
+}
+
+
+/*
+ * Linux reports a failed write-back once, to the first fsync() to ask,
+ * and leaves the pages clean: a sync that asks later, in this worker or
+ * another, succeeds although records it covers never reached the disk.
+ * So a failed sync marks the file in the chain's zone, and every later
+ * sync of that file fails too, until a reopen gives the path a new file
+ * or the file is emptied (ngx_http_rtk_chain.c).
+ */
+
+static ngx_int_t
+ngx_http_rtk_sync_result(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_file_id_t *id, ngx_err_t err)
+{
+    ngx_uint_t  failed;
+
+    failed = ngx_http_rtk_sync_mark(audit, id, err);
 
     if (err) {
         ngx_log_error(NGX_LOG_CRIT, log, err,
                       "rtk: fsync() of audit log \"%V\" failed; what was "
                       "written to it may not be on disk, its syncs fail "
-                      "until it is rotated and reopened", &audit->path);
+                      "until it is rotated and reopened, or emptied",
+                      &audit->path);
         return NGX_ERROR;
     }
 
@@ -280,21 +280,41 @@ ngx_http_rtk_sync_refused(ngx_queue_t *waiters)
 
 
 /*
- * A worker that exits (a fast shutdown) with requests still waiting for
- * a sync: their decisions to forward are in the file, and they will
- * never go upstream; outcome records say so, written with the last
- * batch.
+ * A worker that exits.  nginx ended its thread pools first, after the
+ * tasks they held: a sync that was under way is done, but its end was
+ * never handled, so its result is taken here (a failure must not go
+ * unsaid).  The requests still waiting (a fast shutdown) will never go
+ * upstream, and their decisions to forward are in the file: outcome
+ * records say so, written with the last batch.
  */
 
 void
-ngx_http_rtk_audit_sync_abandon(ngx_http_rtk_batch_t *b)
+ngx_http_rtk_audit_sync_exit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
+    ngx_http_rtk_batch_t *b)
 {
     ngx_uint_t                 i;
     ngx_queue_t               *q, *lists[NGX_HTTP_RTK_SYNC_SLOTS + 1];
     ngx_http_rtk_ctx_t        *ctx;
     ngx_http_rtk_sync_t       *s;
+    ngx_http_rtk_sync_slot_t  *slot;
 
     s = &b->sync;
+
+    for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
+        slot = &s->slot[i];
+
+        if (!slot->busy || !slot->done) {
+            continue;
+        }
+
+        ngx_memory_barrier();
+
+        (void) ngx_http_rtk_sync_result(log, audit, &slot->id, slot->err);
+
+        (void) ngx_close_file(slot->fd);
+        slot->fd = NGX_INVALID_FILE;
+        slot->busy = 0;
+    }
 
     lists[0] = &s->next;
 
@@ -320,6 +340,17 @@ ngx_http_rtk_audit_sync_abandon(ngx_http_rtk_batch_t *b)
             (void) ngx_http_rtk_audit_outcome(ctx->waiter, ctx);
         }
     }
+}
+
+
+/* a request that nginx ended while it waited may have been the last */
+
+void
+ngx_http_rtk_audit_sync_check(ngx_http_rtk_batch_t *b)
+{
+#if (NGX_THREADS)
+    ngx_http_rtk_sync_guard(&b->sync);
+#endif
 }
 
 
@@ -352,12 +383,7 @@ ngx_http_rtk_audit_sync_free(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         s->fd = NGX_INVALID_FILE;
     }
 
-    /*
-     * nginx ends its thread pools before this module's exit, after the
-     * tasks they hold: a slot still marked busy is done, but the event
-     * that would close its descriptor is never handled.  If a pool could
-     * not be ended, its thread may still use the slot.
-     */
+    /* a thread pool nginx could not end may still use a busy slot */
 
     for (i = 0; i < NGX_HTTP_RTK_SYNC_SLOTS; i++) {
         if (s->slot[i].busy) {
@@ -461,6 +487,7 @@ ngx_http_rtk_sync_start(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
     slot->id = s->id;
     s->fd = NGX_INVALID_FILE;
     slot->busy = 1;
+    slot->done = 0;
 
     if (ngx_thread_task_post(audit->thread_pool, &slot->task) == NGX_OK) {
         return;
@@ -482,6 +509,15 @@ ngx_http_rtk_sync_thread(void *data, ngx_log_t *log)
     ngx_http_rtk_sync_slot_t *slot = data;
 
     slot->err = (fsync(slot->fd) == -1) ? ngx_errno : 0;
+
+    if (slot->err) {
+        (void) ngx_http_rtk_sync_mark(slot->audit, &slot->id, slot->err);
+    }
+
+    /* for a worker that exits before it hears of the end */
+
+    ngx_memory_barrier();
+    slot->done = 1;
 }
 
 

@@ -337,6 +337,42 @@ class Fsync(unittest.TestCase):
         rc, out = self.verify(self.audit + '.1', self.audit)
         self.assertEqual(rc, 0, out)
 
+    def test_failed_sync_cleared_by_truncation(self):
+        # emptied in place (copytruncate): the lost pages are gone with
+        # it, and the file is trusted again
+        self.start()
+        self.set_fail(True)
+        self.assertEqual(self.edit(name='refused').status, 503)
+        self.set_fail(False)
+        self.assertEqual(self.edit(name='still-refused').status, 503)
+        self.assertEqual(self.up.seen, 0)
+        os.truncate(self.audit, 0)
+        r = self.edit(name='after-truncation')
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.up.seen, 1)
+        self.assertEqual(self.up.unsynced, [])
+
+    def test_failed_sync_of_an_exiting_worker(self):
+        # a sync no request waits for fails while its worker exits (a
+        # reload): the new workers learn of it, and refuse
+        self.start()
+        self.set_fail(True)
+        self.set_delay(400)
+        self.assertEqual(self.edit(caller=DENIED).status, 403)
+        old = list(self.ngx.workers)
+        self.ngx.reload()
+        end = time.time() + 10
+        while time.time() < end and os.path.exists('/proc/%d' % old[0]):
+            time.sleep(0.02)
+        self.set_fail(False)
+        self.set_delay(0)
+        r = self.edit(name='after-the-old-worker')
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(self.up.seen, 0)
+        self.assertRegex(self.ngx.log(),
+                         r'\[crit\].*a sync of audit log ".*audit\.log" '
+                         r'failed before')
+
     def test_failed_sync_fail_open_forwards(self):
         self.start(fail='fail=open')
         self.set_fail(True)
