@@ -77,6 +77,7 @@ typedef struct {
     ngx_uint_t                 sync_failed;
     dev_t                      failed_dev;
     ino_t                      failed_ino;
+    off_t                      end;         /* where the last write ended */
     u_char                     mac[NGX_HTTP_RTK_MAC_LEN];
     u_char                     segment[NGX_HTTP_RTK_SEGMENT_LEN];
     u_char                     key[NGX_HTTP_RTK_FINGERPRINT_LEN];

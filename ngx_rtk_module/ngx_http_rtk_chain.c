@@ -150,12 +150,14 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
         audit->written.ino = fi.st_ino;
 
         /*
-         * A file whose sync failed is trusted again once it is empty
-         * (truncated, or a new file that has the old one's inode): the
-         * pages that may be lost are no longer part of it.
+         * A file whose sync failed is trusted again once it was emptied
+         * (truncated in place: shorter than the last write left it; or a
+         * new file that has the old one's inode): the pages that may be
+         * lost are no longer part of it.
          */
 
-        if (chain->sync_failed && offset == 0
+        if (chain->sync_failed
+            && (offset == 0 || offset < chain->end)
             && chain->failed_dev == fi.st_dev
             && chain->failed_ino == fi.st_ino)
         {
@@ -258,6 +260,10 @@ ngx_http_rtk_audit_chain(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
     if (audit->file) {
         rc = ngx_http_rtk_audit_write(log, audit, iov, n, total, offset);
+
+        if (rc == NGX_OK) {
+            chain->end = offset + total;
+        }
 
     } else {
         rc = NGX_OK;
