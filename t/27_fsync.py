@@ -285,18 +285,30 @@ class Fsync(unittest.TestCase):
         # a refusal's record and an outcome record hold no request back,
         # and are synced all the same, soon after
         self.start()
+
+        def last_of(rid):
+            """The end of rid's last record, once it is in the file."""
+            end = time.time() + 5
+            while time.time() < end:
+                mine = [e for x, e in records(self.audit)
+                        if x.get('request_id') == rid]
+                if mine:
+                    return mine[-1]
+                time.sleep(0.01)
+            self.fail('no record of %s' % rid)
+
         r = self.edit(caller=DENIED)
         self.assertEqual(r.status, 403)
-        time.sleep(0.1)
-        size = os.path.getsize(self.audit)
-        self.assertEqual(records(self.audit)[-1][0]['type'], 'decision')
-        self.assertTrue(self.wait_synced(size))
+        self.assertTrue(self.wait_synced(last_of(r.header('X-Request-Id'))))
         r = self.edit()
         self.assertEqual(r.status, 200)
-        time.sleep(0.1)
-        size = os.path.getsize(self.audit)
-        self.assertEqual(records(self.audit)[-1][0]['type'], 'outcome')
-        self.assertTrue(self.wait_synced(size))
+        rid = r.header('X-Request-Id')
+        end = time.time() + 5
+        while time.time() < end and [x['type'] for x, _e in records(
+                self.audit) if x.get('request_id') == rid] != [
+                    'decision', 'outcome']:
+            time.sleep(0.01)
+        self.assertTrue(self.wait_synced(last_of(rid)))
 
     def test_failed_sync_refuses_until_rotated(self):
         self.start()
