@@ -357,6 +357,7 @@ void ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
     ngx_http_rtk_audit_t *audit);
 void ngx_http_rtk_audit_exit_process(ngx_cycle_t *cycle);
 void ngx_http_rtk_waiters_resume(ngx_queue_t *waiters, ngx_int_t rc);
+void ngx_http_rtk_waiter_ended(ngx_http_rtk_ctx_t *ctx);
 
 void ngx_http_rtk_audit_sync_init(ngx_http_rtk_audit_t *audit,
     ngx_http_rtk_batch_t *b);

@@ -160,6 +160,25 @@ ngx_http_rtk_audit_wait(ngx_http_request_t *r, ngx_http_rtk_ctx_t *ctx,
 
 
 /*
+ * A waiting request that nginx ends (a worker_shutdown_timeout, a worker
+ * that exits) is taken out; its decision to forward is, or will be, in
+ * the file, so its outcome record must say that it never went upstream.
+ */
+
+void
+ngx_http_rtk_waiter_ended(ngx_http_rtk_ctx_t *ctx)
+{
+    ngx_queue_remove(&ctx->waiting);
+    ctx->waiting.next = NULL;
+    ctx->outcome_due = 1;
+
+    (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+                        RTK_E_ENDED_WAITING,
+                        "nginx ended the request before it went upstream");
+}
+
+
+/*
  * Every request of the list goes on (rc NGX_OK) or is refused.  Each is
  * taken out before it is resumed: resuming one may end another of them
  * (requests of one HTTP/2 connection), whose cleanup takes it out too.
@@ -204,21 +223,10 @@ ngx_http_rtk_batch_cleanup(void *data)
 {
     ngx_http_rtk_ctx_t *ctx = data;
 
-    /*
-     * Ended by nginx while it waited (a worker_shutdown_timeout): its
-     * decision to forward is, or will be, in the file, so an outcome
-     * record must say that it never went upstream.
-     */
+    /* ended by nginx while it waited */
 
     if (ctx->waiting.next) {
-        ngx_queue_remove(&ctx->waiting);
-        ctx->waiting.next = NULL;
-        ctx->outcome_due = 1;
-
-        (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_CLIENT_CLOSED_REQUEST,
-                            RTK_E_ENDED_WAITING,
-                            "nginx ended the request before it went "
-                            "upstream");
+        ngx_http_rtk_waiter_ended(ctx);
 
         if (ctx->conf->audit && ctx->conf->audit->batch) {
             ngx_http_rtk_audit_sync_check(ctx->conf->audit->batch);

@@ -326,16 +326,9 @@ ngx_http_rtk_audit_sync_exit(ngx_log_t *log, ngx_http_rtk_audit_t *audit,
 
         while (!ngx_queue_empty(lists[i])) {
             q = ngx_queue_head(lists[i]);
-            ngx_queue_remove(q);
-
             ctx = ngx_queue_data(q, ngx_http_rtk_ctx_t, waiting);
-            ctx->waiting.next = NULL;
-            ctx->outcome_due = 1;
 
-            (void) rtk_txn_fail(&ctx->txn, NGX_HTTP_CLIENT_CLOSED_REQUEST,
-                                RTK_E_ENDED_WAITING,
-                                "nginx ended the request before it went "
-                                "upstream");
+            ngx_http_rtk_waiter_ended(ctx);
 
             (void) ngx_http_rtk_audit_outcome(ctx->waiter, ctx);
         }

@@ -216,6 +216,30 @@ class Fsync(unittest.TestCase):
         return request(self.ngx.port, build('PATCH', wh_path(), body,
                                             [('X-Caller', caller)]))
 
+    def edit_waiting(self, name):
+        """An edit sent from a thread, returned once its decision record
+        is in the file (so it waits for its sync): the thread and a dict
+        that gets the response ('r'), or the error ('e'), and the time."""
+        out = {}
+
+        def edit():
+            try:
+                out['r'] = self.edit(name=name)
+            except (OSError, ValueError, IndexError, EOFError) as e:
+                out['e'] = e
+            out['t'] = time.time()
+
+        t = threading.Thread(target=edit)
+        t.start()
+        self.wait_record('decision')
+        return t, out
+
+    def wait_record(self, kind, timeout=5.0):
+        end = time.time() + timeout
+        while time.time() < end and not any(
+                x['type'] == kind for x, _e in records(self.audit)):
+            time.sleep(0.005)
+
     def burst(self, clients, each):
         statuses = []
         lock = threading.Lock()
@@ -480,17 +504,7 @@ class Fsync(unittest.TestCase):
         # request waits for has ended, then forwards it
         self.start()
         self.set_delay(800)
-        out = {}
-
-        def edit():
-            out['r'] = self.edit(name='across-reload')
-
-        t = threading.Thread(target=edit)
-        t.start()
-        end = time.time() + 5
-        while time.time() < end and not any(
-                x['type'] == 'decision' for x, _e in records(self.audit)):
-            time.sleep(0.005)
+        t, out = self.edit_waiting('across-reload')
         old = list(self.ngx.workers)
         self.assertEqual(len(old), 1)
         self.ngx.reload()
@@ -511,15 +525,9 @@ class Fsync(unittest.TestCase):
         self.set_delay(600)
         sock = h2_edit(self.ngx.port, CALLER, {'name': 'reset-waiting'})
         self.addCleanup(sock.close)
-        end = time.time() + 5
-        while time.time() < end and not any(
-                x['type'] == 'decision' for x, _e in records(self.audit)):
-            time.sleep(0.005)
+        self.wait_record('decision')
         sock.sendall(h2_frame(3, 0, 1, struct.pack('>I', 8)))  # CANCEL
-        end = time.time() + 5
-        while time.time() < end and not any(
-                x['type'] == 'outcome' for x, _e in records(self.audit)):
-            time.sleep(0.02)
+        self.wait_record('outcome')
         self.assertEqual(self.up.seen, 0)
         recs = [x for x, _e in records(self.audit) if x['type'] != 'link']
         self.assertEqual([x['type'] for x in recs], ['decision', 'outcome'],
@@ -536,20 +544,7 @@ class Fsync(unittest.TestCase):
         # worker exits says so
         self.start()
         self.set_delay(600)
-        out = {}
-
-        def edit():
-            try:
-                out['r'] = self.edit(name='ended-by-sigterm')
-            except (OSError, ValueError, IndexError, EOFError) as e:
-                out['e'] = e
-
-        t = threading.Thread(target=edit)
-        t.start()
-        end = time.time() + 5
-        while time.time() < end and not any(
-                x['type'] == 'decision' for x, _e in records(self.audit)):
-            time.sleep(0.005)
+        t, out = self.edit_waiting('ended-by-sigterm')
         os.kill(self.ngx.pid, signal.SIGTERM)
         end = time.time() + 10
         while time.time() < end and os.path.exists('/proc/%d' % self.ngx.pid):
@@ -572,21 +567,7 @@ class Fsync(unittest.TestCase):
         # its outcome record says it ended; the worker exits cleanly
         self.start(main_conf='worker_shutdown_timeout 300ms;\n')
         self.set_delay(1500)
-        out = {}
-
-        def edit():
-            try:
-                out['r'] = self.edit(name='ended-waiting')
-            except (OSError, ValueError, IndexError, EOFError) as e:
-                out['e'] = e
-            out['t'] = time.time()
-
-        t = threading.Thread(target=edit)
-        t.start()
-        end = time.time() + 5
-        while time.time() < end and not any(
-                x['type'] == 'decision' for x, _e in records(self.audit)):
-            time.sleep(0.005)
+        t, out = self.edit_waiting('ended-waiting')
         t0 = time.time()
         self.ngx.stop()
         t.join(10)
