@@ -14,14 +14,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
 from rtk_harness import (REPO, TOKEN, NginxTuned, Upstream,  # noqa: E402
-                         build, gateway_location, main, policy_doc,
+                         build, concurrently, gateway_location, main,
+                         policy_doc,
                          request, server, test_dir, wh_path, write_policy,
                          write_token_file)
 from rtk_metrics import scrape  # noqa: E402
@@ -100,26 +100,9 @@ class GroupCommit(unittest.TestCase):
 
     def burst(self):
         """CLIENTS threads, each sending EACH edits: the statuses."""
-        statuses = []
-        lock = threading.Lock()
-        go = threading.Event()
-
-        def client():
-            go.wait()
-            for _ in range(EACH):
-                r = request(self.ngx.port, build(
-                    'PATCH', wh_path(), {'enabled': True},
-                    [('X-Caller', CALLER)]))
-                with lock:
-                    statuses.append(r.status)
-
-        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        go.set()
-        for t in threads:
-            t.join(60)
-        return statuses
+        return concurrently(CLIENTS, EACH, lambda: request(
+            self.ngx.port, build('PATCH', wh_path(), {'enabled': True},
+                                 [('X-Caller', CALLER)])).status)
 
     def verify(self):
         r = subprocess.run([sys.executable, AUDIT_TOOL, 'verify',

@@ -23,7 +23,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
 from rtk_harness import (REPO, TOKEN, NginxTuned, Upstream,  # noqa: E402
-                         build, gateway_location, main, policy_doc,
+                         build, concurrently, gateway_location, main,
+                         policy_doc,
                          request, server, test_dir, wh_path, write_policy,
                          write_token_file)
 
@@ -241,24 +242,7 @@ class Fsync(unittest.TestCase):
             time.sleep(0.005)
 
     def burst(self, clients, each):
-        statuses = []
-        lock = threading.Lock()
-        go = threading.Event()
-
-        def client():
-            go.wait()
-            for _ in range(each):
-                r = self.edit()
-                with lock:
-                    statuses.append(r.status)
-
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        go.set()
-        for t in threads:
-            t.join(60)
-        return statuses
+        return concurrently(clients, each, lambda: self.edit().status)
 
     def verify(self, *paths):
         r = subprocess.run([sys.executable, AUDIT_TOOL, 'verify']

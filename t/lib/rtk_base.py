@@ -12,6 +12,7 @@ import secrets
 import socket
 import string
 import tempfile
+import threading
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -170,6 +171,29 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def concurrently(clients, each, send):
+    """clients threads that start together and call send() each times:
+    the results, in the order they came."""
+    results = []
+    lock = threading.Lock()
+    go = threading.Event()
+
+    def client():
+        go.wait()
+        for _ in range(each):
+            r = send()
+            with lock:
+                results.append(r)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join(60)
+    return results
 
 
 def read_lines(path):

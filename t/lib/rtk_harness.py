@@ -22,7 +22,8 @@ from rtk_base import (HERE, T_DIR, REPO, MODULE, NGINX, VALGRIND, SINGLE,
                       _make_token, ROOT, STANDALONE, TOKENS, TOKEN,
                       TOKEN_ACCOUNT, TOKEN_SPARE, run_env, nginx_env,
                       secret_forms, scan_for_tokens, test_dir,
-                      write_token_file, free_port, read_lines)
+                      write_token_file, free_port, read_lines,
+                      concurrently)
 from rtk_http import (Reply, _Headers, UpRequest, REASONS, cloudflare_ok,
                       Upstream, Response, _saved, _save_response, _Reader,
                       read_response, request, request_continue, build)
