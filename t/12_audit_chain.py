@@ -24,15 +24,15 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (APP, APP_HEX, NGINX, REPO, TOKEN,  # noqa: E402
+from rtk_harness import (APP, APP_HEX, NGINX, TOKEN,  # noqa: E402
                          TOKEN_ACCOUNT, TOKENS, GatewayCase, NginxWorkers,
                          Upstream, Reply, build, full_rule, gateway_location,
                          main, nginx_t, policy_doc, request, secret_forms,
                          server, test_dir, write_policy, write_token_file,
-                         free_port, read_lines)
+                         free_port, read_lines, verify_audit,
+                         write_key)
 
 
-AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
 WORKERS = 4
 DIRS = []           # every directory this file made (for the leak check)
 
@@ -44,26 +44,9 @@ LINE_RE = re.compile(r'^(.*):(\d+): broken: (.*)$', re.M)
 # --------------------------------------------------------------------
 # helpers
 
-def write_key(path, value=None, mode=0o600):
-    if value is None:
-        value = secrets.token_hex(32) + '\n'
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, 'w') as f:
-        f.write(value)
-    os.chmod(path, mode)
-    return path
-
-
 def verify(files, key, complete=False):
     """Runs tools/rtk-audit verify: (exit code, output)."""
-    cmd = [sys.executable, AUDIT_TOOL, 'verify'] + list(files)
-    for k in ([key] if isinstance(key, str) else key):
-        cmd += ['--key', k]
-    if complete:
-        cmd.append('--complete')
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    return r.returncode, (r.stdout + r.stderr).decode('utf-8', 'replace')
+    return verify_audit(files, key, *(['--complete'] if complete else []))
 
 
 def broken_at(out):

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import shutil
 import socket
 import subprocess
@@ -26,40 +25,20 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (REPO, TOKEN, TOKEN_ACCOUNT,  # noqa: E402
+from rtk_harness import (TOKEN, TOKEN_ACCOUNT,  # noqa: E402
                          GatewayCase, NginxWorkers, Reply, free_port,
                          gateway_location, main, nginx_t, policy_doc,
                          server, test_dir, write_policy, write_token_file,
-                         read_lines)
+                         read_lines, verify_audit, write_key)
 
 
-AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
 LINE_RE = re.compile(r'^(.*):(\d+): broken: (.*)$', re.M)
-
-
-def write_key(path, value=None):
-    if value is None:
-        value = secrets.token_hex(32) + '\n'
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(value)
-    return path
 
 
 def fingerprint(key_file):
     with open(key_file, 'rb') as f:
         key = [l for l in f.read().splitlines() if l][0]
     return hashlib.sha256(key).hexdigest()[:16]
-
-
-def verify(files, keys, *opts):
-    cmd = [sys.executable, AUDIT_TOOL, 'verify'] + list(files)
-    for k in ([keys] if isinstance(keys, str) else keys):
-        cmd += ['--key', k]
-    cmd += list(opts)
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    return r.returncode, (r.stdout + r.stderr).decode('utf-8', 'replace')
 
 
 def broken_at(out):
@@ -159,7 +138,7 @@ class ThreeStarts(LinkCase):
                                          'mac': before['mac'], 'key': fp})
             self.assertEqual(x['offset'],
                              sum(len(l) + 1 for l in lines[:i]))
-        rc, out = verify([self.audit_path], self.key_file, '--complete')
+        rc, out = verify_audit([self.audit_path], self.key_file, '--complete')
         self.assertEqual(rc, 0, out)
         self.assertIn('ok: %d records in 3 segments verify' % len(lines),
                       out)
@@ -192,7 +171,7 @@ class ThreeStarts(LinkCase):
         for name, (tl, line, why) in sorted(cases.items()):
             with self.subTest(case=name):
                 p = self.tampered(name.replace(' ', '-'), tl)
-                rc, out = verify([p], self.key_file)
+                rc, out = verify_audit([p], self.key_file)
                 self.assertEqual(rc, 1, out)
                 self.assertEqual(broken_at(out), (p, line), out)
                 self.assertIn(why, out)
@@ -218,21 +197,21 @@ class ThreeStarts(LinkCase):
         self.assertEqual(new[0]['prev'], {
             'segment': old[-1]['segment'], 'seq': old[-1]['seq'],
             'mac': old[-1]['mac'], 'key': fingerprint(self.key_file)})
-        rc, out = verify([rotated, self.audit_path], self.key_file,
+        rc, out = verify_audit([rotated, self.audit_path], self.key_file,
                          '--complete')
         self.assertEqual(rc, 0, out)
         self.assertIn('in 4 segments verify', out)
 
         # newest first: the new file follows a record given after it
-        rc, out = verify([self.audit_path, rotated], self.key_file)
+        rc, out = verify_audit([self.audit_path, rotated], self.key_file)
         self.assertEqual(rc, 1, out)
         self.assertEqual(broken_at(out), (self.audit_path, 1), out)
 
         # the newest file alone: its head link names what is not given
-        rc, out = verify([self.audit_path], self.key_file)
+        rc, out = verify_audit([self.audit_path], self.key_file)
         self.assertEqual(rc, 0, out)
         self.assertIn('older files not given', out)
-        rc, out = verify([self.audit_path], self.key_file, '--complete')
+        rc, out = verify_audit([self.audit_path], self.key_file, '--complete')
         self.assertEqual(rc, 1, out)
         self.assertEqual(broken_at(out), (self.audit_path, 1), out)
 
@@ -240,7 +219,7 @@ class ThreeStarts(LinkCase):
         ol, nl = read_lines(rotated), read_lines(self.audit_path)
         p1 = write_lines(os.path.join(self.dir, 'moved.1'), ol[:-2])
         p2 = write_lines(os.path.join(self.dir, 'moved'), ol[-2:] + nl)
-        rc, out = verify([p1, p2], self.key_file)
+        rc, out = verify_audit([p1, p2], self.key_file)
         self.assertEqual(rc, 1, out)
         self.assertEqual(broken_at(out), (p2, 1), out)
 
@@ -298,7 +277,7 @@ class KeyChangeDraining(LinkCase):
         self.assertEqual(len(rid), 1)
         slow = [x for x in recs if x.get('request_id') == rid[0]]
         self.assertEqual([x['type'] for x in slow], ['decision', 'outcome'])
-        rc, out = verify([self.audit_path], [old_key, self.key_file],
+        rc, out = verify_audit([self.audit_path], [old_key, self.key_file],
                          '--complete')
         self.assertEqual(rc, 0, out)
         self.assertIn('verifies with key %s\n' % old_key, out)
@@ -374,7 +353,7 @@ class DiskFull(LinkCase):
         self.assertTrue(data.endswith(b'\n'))
         for line in data.split(b'\n')[:-1]:
             json.loads(line)
-        rc, out = verify([self.audit_path], self.key_file, '--complete')
+        rc, out = verify_audit([self.audit_path], self.key_file, '--complete')
         self.assertEqual(rc, 0, out)
         log = self.ngx.log()
         self.assertRegex(log, r'\[crit\].*audit log "%s".*(No space left '
@@ -390,7 +369,7 @@ class DiskFull(LinkCase):
         self.assertEqual(gaps[0]['refused'], refused)
         i = recs.index(gaps[0])
         self.assertEqual(recs[i + 1]['changes']['name'], 'room-again')
-        rc, out = verify([self.audit_path], self.key_file, '--complete')
+        rc, out = verify_audit([self.audit_path], self.key_file, '--complete')
         self.assertEqual(rc, 0, out)
         self.assertIn('%d records were refused' % refused, out)
 
@@ -445,17 +424,17 @@ class DualDestination(LinkCase):
         self.assertEqual(sorted(got), sorted(lines))
         p = write_lines(os.path.join(self.dir, 'syslog.log'),
                         sorted(got, key=lambda l: json.loads(l)['seq']))
-        rc, out = verify([p], self.key_file, '--complete')
+        rc, out = verify_audit([p], self.key_file, '--complete')
         self.assertEqual(rc, 0, out)
         # a collector that started late: a copy from the fourth record
         late = sorted(got, key=lambda l: json.loads(l)['seq'])[3:]
         p = write_lines(os.path.join(self.dir, 'late.log'), late)
-        rc, out = verify([p], self.key_file, '--copy')
+        rc, out = verify_audit([p], self.key_file, '--copy')
         self.assertEqual(rc, 0, out)
         self.assertIn('the copy begins at sequence 4', out)
         p = write_lines(os.path.join(self.dir, 'late-gap.log'),
                         late[:1] + late[2:])
-        rc, out = verify([p], self.key_file, '--copy')
+        rc, out = verify_audit([p], self.key_file, '--copy')
         self.assertEqual(rc, 1, out)
         self.assertEqual(broken_at(out), (p, 2), out)
 
@@ -468,7 +447,7 @@ class DualDestination(LinkCase):
         self.settle()
         path = self.ngx.path('dead.log')
         self.assertEqual(len(read_lines(path)), 9)
-        rc, out = verify([path], self.key_file, '--complete')
+        rc, out = verify_audit([path], self.key_file, '--complete')
         self.assertEqual(rc, 0, out)
         crit = [l for l in self.ngx.log().splitlines() if '[crit]' in l
                 and 'copy of audit log' in l]

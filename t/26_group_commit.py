@@ -12,22 +12,20 @@
 
 import json
 import os
-import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
 
-from rtk_harness import (REPO, TOKEN, NginxTuned, Upstream,  # noqa: E402
+from rtk_harness import (TOKEN, NginxTuned, Upstream,  # noqa: E402
                          build, concurrently, gateway_location, main,
                          policy_doc,
                          request, server, test_dir, wh_path, write_policy,
-                         write_token_file)
+                         verify_audit, write_key, write_token_file)
 from rtk_metrics import scrape  # noqa: E402
 
 
-AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
 KEY = 'g' * 48 + '\n'
 CALLER = 'alice@example.com'
 CLIENTS = 16
@@ -70,10 +68,7 @@ class GroupCommit(unittest.TestCase):
         self.addCleanup(self.up.stop)
         token = write_token_file(os.path.join(self.dir, 'default.token'),
                                  TOKEN + '\n')
-        self.key = os.path.join(self.dir, 'audit.key')
-        with open(self.key, 'w') as f:
-            f.write(KEY)
-        os.chmod(self.key, 0o600)
+        self.key = write_key(os.path.join(self.dir, 'audit.key'), KEY)
         policy = write_policy(os.path.join(self.dir, 'policy.json'),
                               policy_doc())
         conf = server('        location = /metrics {\n'
@@ -104,12 +99,6 @@ class GroupCommit(unittest.TestCase):
             self.ngx.port, build('PATCH', wh_path(), {'enabled': True},
                                  [('X-Caller', CALLER)])).status)
 
-    def verify(self):
-        r = subprocess.run([sys.executable, AUDIT_TOOL, 'verify',
-                            self.audit, '--key', self.key],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        return r.returncode, r.stdout.decode()
-
     def test_decision_before_forward_under_load(self):
         self.start()
         _r, before = scrape(self.ngx.port)
@@ -127,7 +116,7 @@ class GroupCommit(unittest.TestCase):
                                                           'outcome')]
         self.assertEqual((kinds.count('decision'), kinds.count('outcome')),
                          (n, n))
-        rc, out = self.verify()
+        rc, out = verify_audit([self.audit], self.key)
         self.assertEqual(rc, 0, out)
 
     def test_fewer_writes_than_records(self):

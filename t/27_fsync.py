@@ -26,10 +26,9 @@ from rtk_harness import (REPO, TOKEN, NginxTuned, Upstream,  # noqa: E402
                          build, concurrently, gateway_location, main,
                          policy_doc,
                          request, server, test_dir, wh_path, write_policy,
-                         write_token_file)
+                         verify_audit, write_key, write_token_file)
 
 
-AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
 SHIM_SRC = os.path.join(REPO, 't', 'lib', 'fsync_shim.c')
 KEY = 'f' * 48 + '\n'
 CALLER = 'alice@example.com'
@@ -164,10 +163,7 @@ class Fsync(unittest.TestCase):
         self.addCleanup(self.up.stop)
         token = write_token_file(os.path.join(self.dir, 'default.token'),
                                  TOKEN + '\n')
-        self.key = os.path.join(self.dir, 'audit.key')
-        with open(self.key, 'w') as f:
-            f.write(KEY)
-        os.chmod(self.key, 0o600)
+        self.key = write_key(os.path.join(self.dir, 'audit.key'), KEY)
         policy = write_policy(os.path.join(self.dir, 'policy.json'),
                               policy_doc())
         conf = server(gateway_location(
@@ -244,12 +240,6 @@ class Fsync(unittest.TestCase):
     def burst(self, clients, each):
         return concurrently(clients, each, lambda: self.edit().status)
 
-    def verify(self, *paths):
-        r = subprocess.run([sys.executable, AUDIT_TOOL, 'verify']
-                           + list(paths) + ['--key', self.key],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        return r.returncode, r.stdout.decode()
-
     def wait_synced(self, size, timeout=2.0):
         """A sync of the audit file that began at size or later."""
         ino = os.stat(self.audit).st_ino
@@ -283,7 +273,7 @@ class Fsync(unittest.TestCase):
         # requests written while a sync was under way shared the next
         self.assertLess(len(syncs(self.shim_dir)), 60)
         self.ngx.stop()
-        rc, out = self.verify(self.audit)
+        rc, out = verify_audit([self.audit], self.key)
         self.assertEqual(rc, 0, out)
         kinds = [r['type'] for r, _e in records(self.audit)]
         self.assertEqual((kinds.count('decision'), kinds.count('outcome')),
@@ -354,7 +344,7 @@ class Fsync(unittest.TestCase):
         self.assertEqual([(x['type'], x['status'], x['code'])
                           for x in mine if x['type'] == 'outcome'],
                          [('outcome', 503, 50301)])
-        rc, out = self.verify(self.audit + '.1', self.audit)
+        rc, out = verify_audit([self.audit + '.1', self.audit], self.key)
         self.assertEqual(rc, 0, out)
 
     def test_failed_sync_cleared_by_truncation(self):
@@ -434,7 +424,7 @@ class Fsync(unittest.TestCase):
         self.assertEqual(self.up.seen, 2)
         self.assertEqual(self.up.unsynced, [])
         self.ngx.stop()
-        rc, out = self.verify(self.audit + '.1', self.audit)
+        rc, out = verify_audit([self.audit + '.1', self.audit], self.key)
         self.assertEqual(rc, 0, out)
 
     def test_reopen_with_records_waiting(self):
@@ -480,7 +470,7 @@ class Fsync(unittest.TestCase):
         self.assertEqual(sorted(names), ['a', 'b', 'c'])
         self.set_delay(0)
         self.ngx.stop()
-        rc, out = self.verify(self.audit + '.1', self.audit)
+        rc, out = verify_audit([self.audit + '.1', self.audit], self.key)
         self.assertEqual(rc, 0, out)
 
     def test_reload_while_waiting(self):
@@ -542,7 +532,7 @@ class Fsync(unittest.TestCase):
         self.assertEqual(recs[1]['request_id'], recs[0]['request_id'])
         self.assertEqual(recs[1]['code'], 50302, recs[1])
         self.set_delay(0)
-        rc, out = self.verify(self.audit)
+        rc, out = verify_audit([self.audit], self.key)
         self.assertEqual(rc, 0, out)
 
     def test_shutdown_while_waiting(self):
@@ -568,7 +558,7 @@ class Fsync(unittest.TestCase):
         self.assertEqual((recs[1]['status'], recs[1]['code']), (499, 50302),
                          recs[1])
         self.set_delay(0)
-        rc, out = self.verify(self.audit)
+        rc, out = verify_audit([self.audit], self.key)
         self.assertEqual(rc, 0, out)
 
 

@@ -11,6 +11,8 @@ import re
 import secrets
 import socket
 import string
+import subprocess
+import sys
 import tempfile
 import threading
 
@@ -171,6 +173,31 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+AUDIT_TOOL = os.path.join(REPO, 'tools', 'rtk-audit')
+
+
+def write_key(path, value=None, mode=0o600):
+    """An audit key file (a random key unless value is given)."""
+    if value is None:
+        value = secrets.token_hex(32) + '\n'
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, 'w') as f:
+        f.write(value)
+    os.chmod(path, mode)
+    return path
+
+
+def verify_audit(files, keys, *opts):
+    """tools/rtk-audit verify FILES --key K... OPTS: (exit code, output)."""
+    cmd = [sys.executable, AUDIT_TOOL, 'verify'] + list(files)
+    for k in ([keys] if isinstance(keys, str) else keys):
+        cmd += ['--key', k]
+    cmd += list(opts)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    return r.returncode, (r.stdout + r.stderr).decode('utf-8', 'replace')
 
 
 def concurrently(clients, each, send):

@@ -23,7 +23,7 @@ from rtk_base import (HERE, T_DIR, REPO, MODULE, NGINX, VALGRIND, SINGLE,
                       TOKEN_ACCOUNT, TOKEN_SPARE, run_env, nginx_env,
                       secret_forms, scan_for_tokens, test_dir,
                       write_token_file, free_port, read_lines,
-                      concurrently)
+                      concurrently, write_key, verify_audit, AUDIT_TOOL)
 from rtk_http import (Reply, _Headers, UpRequest, REASONS, cloudflare_ok,
                       Upstream, Response, _saved, _save_response, _Reader,
                       read_response, request, request_continue, build)
